@@ -1,0 +1,1 @@
+"""Parc wire contract: generated protobuf and gRPC code for package parc.v1."""
