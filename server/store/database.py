@@ -1,0 +1,125 @@
+"""Connecting to the collector's database (SQLite by default, PostgreSQL to scale out).
+
+Write transactions on SQLite start with ``BEGIN IMMEDIATE`` (see ``begin_write``): a
+deferred transaction that reads and then writes fails at once with "database is locked"
+when another writer committed in between, instead of waiting for ``busy_timeout``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+POSTGRES_POOL_SIZE = 10
+POSTGRES_MAX_OVERFLOW = 20
+
+_WRITE_OPTION = "parc_write"
+
+
+def resolve_database_url(data_dir: Path, explicit: str | None) -> str:
+    """The async SQLAlchemy URL to use: ``explicit`` if given, else SQLite in ``data_dir``."""
+    if explicit and explicit.strip():
+        url = explicit.strip()
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+    return f"sqlite+aiosqlite:///{data_dir.absolute() / 'parc.db'}"
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for ``url``, set up for the collector's use of that database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_async_engine(parsed)
+        _configure_sqlite(engine, in_memory=_sqlite_in_memory(parsed))
+        return engine
+    return create_async_engine(
+        parsed,
+        pool_size=POSTGRES_POOL_SIZE,
+        max_overflow=POSTGRES_MAX_OVERFLOW,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose objects stay readable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def begin_write(session: AsyncSession) -> None:
+    """Start ``session``'s transaction as a writer. Call before anything else in it."""
+    await session.connection(execution_options={_WRITE_OPTION: True})
+
+
+def migrate(url: str) -> None:
+    """Bring the schema at ``url`` to the newest revision (Alembic ``upgrade head``)."""
+    engine = create_sync_engine(sync_url(url), poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()
+
+
+def alembic_config() -> Config:
+    """An Alembic configuration for the collector's migrations, built in code."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def sync_url(url: str) -> URL:
+    """The synchronous driver form of ``url`` (for Alembic)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite")
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _sqlite_in_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:") or bool(url.query.get("mode") == "memory")
+
+
+def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, emit BEGIN (so BEGIN IMMEDIATE is possible).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(_WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")

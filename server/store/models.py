@@ -1,0 +1,202 @@
+"""The collector's tables as SQLAlchemy typed declarative models.
+
+Certificate serials are stored as 40-character lowercase hex strings (``serial_hex``):
+X.509 serials are up to 159 bits and do not fit a 64-bit integer column.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from server.store.types import UTCDateTime
+
+SERIAL_HEX_LENGTH = 40
+DEVICE_ID_LENGTH = 36
+REPORT_ID_LENGTH = 64
+NAME_LENGTH = 100
+
+# 64-bit on PostgreSQL; plain INTEGER on SQLite so it is the rowid and autoincrements.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def serial_hex(serial: int) -> str:
+    """A certificate serial as stored: 40 lowercase hex digits."""
+    if serial < 0 or serial >= 1 << (4 * SERIAL_HEX_LENGTH):
+        raise ValueError("certificate serial out of range")
+    return f"{serial:0{SERIAL_HEX_LENGTH}x}"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class TenantRow(Base):
+    """A customer company."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SiteRow(Base):
+    """An office or datacentre of a tenant."""
+
+    __tablename__ = "sites"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EnrollmentTokenRow(Base):
+    """An enrolment token; only the SHA-256 (hex) of its secret is kept."""
+
+    __tablename__ = "enrollment_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    uses_allowed: Mapped[int] = mapped_column(Integer)
+    uses_count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DeviceRow(Base):
+    """An enrolled machine. ``id`` is the device id (a UUID4 string), also its cert CN."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[str] = mapped_column(String(DEVICE_ID_LENGTH), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    hostname: Mapped[str] = mapped_column(String(255))
+    os_family: Mapped[str] = mapped_column(String(32))
+    agent_version: Mapped[str] = mapped_column(String(64))
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    current_serial: Mapped[str] = mapped_column(String(SERIAL_HEX_LENGTH))
+
+
+class CertificateRow(Base):
+    """A client certificate issued to a device."""
+
+    __tablename__ = "certificates"
+
+    serial: Mapped[str] = mapped_column(String(SERIAL_HEX_LENGTH), primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    not_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HealthSampleRow(Base):
+    """One health report of a device; each (device, report id) is stored once."""
+
+    __tablename__ = "health_samples"
+    __table_args__ = (
+        UniqueConstraint("device_id", "report_id"),
+        Index("ix_health_samples_device_id_sample_time", "device_id", "sample_time"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    report_id: Mapped[str] = mapped_column(String(REPORT_ID_LENGTH))
+    sample_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cpu_percent: Mapped[float] = mapped_column(Float)
+    memory_total_bytes: Mapped[int] = mapped_column(BigInteger)
+    memory_used_bytes: Mapped[int] = mapped_column(BigInteger)
+    memory_percent: Mapped[float] = mapped_column(Float)
+    swap_total_bytes: Mapped[int] = mapped_column(BigInteger)
+    swap_used_bytes: Mapped[int] = mapped_column(BigInteger)
+    swap_percent: Mapped[float] = mapped_column(Float)
+    load1: Mapped[float] = mapped_column(Float)
+    load5: Mapped[float] = mapped_column(Float)
+    load15: Mapped[float] = mapped_column(Float)
+    uptime_seconds: Mapped[int] = mapped_column(BigInteger)
+    filesystems: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class InventoryReportRow(Base):
+    """An inventory report id already received from a device (stored once)."""
+
+    __tablename__ = "inventory_reports"
+
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    report_id: Mapped[str] = mapped_column(String(REPORT_ID_LENGTH), primary_key=True)
+    collect_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DeviceInventoryRow(Base):
+    """The newest hardware/OS inventory of a device (by collect time)."""
+
+    __tablename__ = "device_inventory"
+
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    report_id: Mapped[str] = mapped_column(String(REPORT_ID_LENGTH))
+    collect_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    os_family: Mapped[str] = mapped_column(Text)
+    os_name: Mapped[str] = mapped_column(Text)
+    os_version: Mapped[str] = mapped_column(Text)
+    kernel: Mapped[str] = mapped_column(Text)
+    hostname: Mapped[str] = mapped_column(Text)
+    vendor: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(Text)
+    serial_number: Mapped[str] = mapped_column(Text)
+    cpu_model: Mapped[str] = mapped_column(Text)
+    cpu_cores: Mapped[int] = mapped_column(Integer)
+    cpu_threads: Mapped[int] = mapped_column(Integer)
+    memory_total_bytes: Mapped[int] = mapped_column(BigInteger)
+    disks: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    interfaces: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class CommandRow(Base):
+    """A durable command for a device: queued, delivered, then acknowledged."""
+
+    __tablename__ = "commands"
+    __table_args__ = (Index("ix_commands_device_id_acked_at", "device_id", "acked_at"),)
+
+    id: Mapped[str] = mapped_column(String(DEVICE_ID_LENGTH), primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text)
