@@ -1,0 +1,34 @@
+"""Explicit limits and keepalive settings of the collector's gRPC server.
+
+Set on purpose rather than inherited from grpc's defaults, so they are visible and tested:
+a message over the limit is refused with RESOURCE_EXHAUSTED before it reaches a servicer.
+"""
+
+from __future__ import annotations
+
+MiB = 1024 * 1024
+
+MAX_RECEIVE_MESSAGE_BYTES = 4 * MiB
+MAX_SEND_MESSAGE_BYTES = 4 * MiB
+
+# Ping idle connections every minute and drop them if the ping is not answered in 20 s;
+# accept agent pings no more often than every 20 s, and close a connection after 2 strikes.
+KEEPALIVE_TIME_MS = 60_000
+KEEPALIVE_TIMEOUT_MS = 20_000
+MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS = 20_000
+KEEPALIVE_PERMIT_WITHOUT_CALLS = 1
+MAX_PING_STRIKES = 2
+
+# Commands and acks waiting to be written on one agent's stream. Small on purpose: memory per
+# stream stays bounded; a stream that does not drain gets the rest on a later tick.
+STREAM_QUEUE_SIZE = 16
+
+SERVER_OPTIONS: tuple[tuple[str, int], ...] = (
+    ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_SEND_MESSAGE_BYTES),
+    ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
+    ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS),
+    ("grpc.keepalive_permit_without_calls", KEEPALIVE_PERMIT_WITHOUT_CALLS),
+    ("grpc.http2.max_ping_strikes", MAX_PING_STRIKES),
+)

@@ -1,0 +1,85 @@
+"""The background task that applies database changes to this process's open streams.
+
+Every tick (1 s by default): devices revoked since the last tick — by this process or any
+other sharing the database — have their open stream ended UNAUTHENTICATED; undelivered
+commands for the devices connected here are queued on their streams (the servicer marks each
+delivered once it is written).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, Protocol
+
+import grpc
+
+from server.api.streams import ConnectionRegistry
+from server.services.records import PendingCommand
+
+log = logging.getLogger(__name__)
+
+REVOKED_MESSAGE = "device revoked"
+
+
+class RevocationFeed(Protocol):
+    async def revoked_since(self, cursor: Any) -> tuple[list[str], Any]: ...
+
+
+class CommandFeed(Protocol):
+    async def undelivered(self, device_ids: list[str]) -> list[PendingCommand]: ...
+
+
+class Watcher:
+    """Polls the database for revocations and commands, and acts on the open streams."""
+
+    def __init__(
+        self,
+        registry: ConnectionRegistry,
+        revocations: RevocationFeed,
+        commands: CommandFeed,
+        interval_s: float = 1.0,
+    ) -> None:
+        self._registry = registry
+        self._revocations = revocations
+        self._commands = commands
+        self._interval_s = interval_s
+        self._cursor: Any = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Take the revocation cursor now, then tick in the background."""
+        _, self._cursor = await self._revocations.revoked_since(None)
+        self._task = asyncio.create_task(self._run(), name="parc-watcher")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval_s)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("watcher tick failed; retrying")
+
+    async def tick(self) -> None:
+        revoked, self._cursor = await self._revocations.revoked_since(self._cursor)
+        for device_id in revoked:
+            if self._registry.end_device(
+                device_id, grpc.StatusCode.UNAUTHENTICATED, REVOKED_MESSAGE
+            ):
+                log.info("closed the stream of revoked device %s", device_id)
+        connected = self._registry.connected()
+        if not connected:
+            return
+        for command in await self._commands.undelivered(connected):
+            stream = self._registry.get(command.device_id)
+            if stream is not None:
+                stream.offer_command(command)

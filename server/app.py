@@ -1,0 +1,192 @@
+"""The collector process, wired in one place.
+
+settings → database migration → engine → services → gRPC server (agent port with mutual TLS,
+enrolment port with server-only TLS) → watcher. ``serve`` returns once it listens;
+``run`` is what ``parc-server run`` calls: serve until SIGTERM/SIGINT, then stop gracefully.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import grpc
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from parc.v1 import agent_service_pb2_grpc as pb_grpc
+from server.api.auth import AuthInterceptor
+from server.api.errors import ErrorInterceptor
+from server.api.limits import SERVER_OPTIONS
+from server.api.servicer import AgentServicer
+from server.api.streams import ConnectionRegistry
+from server.api.watcher import Watcher
+from server.pki import CertificateAuthority, PkiPaths, load_server_credentials_material
+from server.services.commands import CommandService
+from server.services.devices import DeviceService
+from server.services.enrollment import EnrollmentService
+from server.services.reports import ReportService
+from server.settings import Address, CollectorSettings
+from server.store.database import create_engine, migrate, resolve_database_url, session_factory
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_MESSAGE = "the collector is shutting down"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class BindError(RuntimeError):
+    """A port could not be bound (in use, or an address this machine does not have)."""
+
+
+@dataclass
+class RunningCollector:
+    """A collector that listens. ``stop`` ends it; the ports are the ones actually bound."""
+
+    agent_address: Address
+    enroll_address: Address
+    run_file: Path
+    _server: grpc.aio.Server
+    _watcher: Watcher
+    _registry: ConnectionRegistry
+    _engine: AsyncEngine
+    _stopped: bool = False
+
+    async def wait(self) -> None:
+        """Until the server terminates."""
+        await self._server.wait_for_termination()
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop accepting calls, give running ones ``grace`` seconds, release everything."""
+        if self._stopped:
+            return
+        self._stopped = True
+        await self._watcher.stop()
+        # Streams never finish on their own: end them so agents reconnect elsewhere at once.
+        self._registry.end_all(grpc.StatusCode.UNAVAILABLE, SHUTDOWN_MESSAGE)
+        await self._server.stop(grace)
+        await self._engine.dispose()
+        _remove_run_file(self.run_file)
+        log.info("collector stopped")
+
+
+def _bind(server: grpc.aio.Server, address: Address, credentials: grpc.ServerCredentials) -> int:
+    try:
+        port = server.add_secure_port(str(address), credentials)
+    except RuntimeError as exc:
+        raise BindError(f"cannot listen on {address}: {exc}") from exc
+    if port == 0:
+        raise BindError(f"cannot listen on {address}")
+    return port
+
+
+def _write_run_file(path: Path, agent: Address, enroll: Address) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    content = {"pid": os.getpid(), "agent_address": str(agent), "enroll_address": str(enroll)}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(content) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _remove_run_file(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError, ValueError, KeyError):
+        if json.loads(path.read_text(encoding="utf-8"))["pid"] == os.getpid():
+            path.unlink()
+
+
+async def serve(settings: CollectorSettings) -> RunningCollector:
+    """Start the collector described by ``settings``; return once both ports listen."""
+    url = resolve_database_url(settings.data_dir, settings.database_url)
+    await asyncio.to_thread(migrate, url)
+    engine = create_engine(url)
+    try:
+        return await _start(settings, engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+
+
+async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCollector:
+    paths = PkiPaths.from_data_dir(settings.data_dir)
+    authority = CertificateAuthority.load(paths)
+    key_pem, cert_pem, ca_pem = load_server_credentials_material(paths)
+
+    sessions = session_factory(engine)
+    clock = utc_now
+    devices = DeviceService(sessions, clock, settings.offline_after)
+    commands = CommandService(sessions, clock)
+    registry = ConnectionRegistry()
+    servicer = AgentServicer(
+        enrollment=EnrollmentService(sessions, authority, clock, settings.certificate_lifetime),
+        devices=devices,
+        reports=ReportService(sessions, clock),
+        commands=commands,
+        registry=registry,
+        clock=clock,
+    )
+
+    server = grpc.aio.server(
+        interceptors=(ErrorInterceptor(), AuthInterceptor(devices)),
+        options=SERVER_OPTIONS,
+    )
+    pb_grpc.add_AgentServiceServicer_to_server(servicer, server)
+    agent_credentials = grpc.ssl_server_credentials(
+        [(key_pem, cert_pem)], root_certificates=ca_pem, require_client_auth=True
+    )
+    # No root certificates: the enrolment port does not ask for a client certificate at all
+    # (asking without verifying would put unverified certificates in the auth context).
+    enroll_credentials = grpc.ssl_server_credentials([(key_pem, cert_pem)])
+    agent_port = _bind(server, settings.listen, agent_credentials)
+    enroll_port = _bind(server, settings.enroll_address, enroll_credentials)
+    agent_address = settings.listen.with_port(agent_port)
+    enroll_address = settings.enroll_address.with_port(enroll_port)
+
+    await server.start()
+    watcher = Watcher(registry, devices, commands, settings.watch_interval_s)
+    try:
+        await watcher.start()
+    except BaseException:
+        await server.stop(None)
+        raise
+    _write_run_file(settings.run_file, agent_address, enroll_address)
+    log.info(
+        "collector listening on %s (agents, mTLS) and %s (enrolment)", agent_address, enroll_address
+    )
+    return RunningCollector(
+        agent_address=agent_address,
+        enroll_address=enroll_address,
+        run_file=settings.run_file,
+        _server=server,
+        _watcher=watcher,
+        _registry=registry,
+        _engine=engine,
+    )
+
+
+async def run_until_signalled(settings: CollectorSettings) -> None:
+    """Serve until SIGTERM or SIGINT, then stop with the configured grace."""
+    collector = await serve(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        waiting = asyncio.create_task(stop.wait())
+        terminated = asyncio.create_task(collector.wait())
+        await asyncio.wait({waiting, terminated}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (waiting, terminated):
+            task.cancel()
+        log.info("stopping (grace %.0f s)", settings.shutdown_grace_s)
+    finally:
+        await collector.stop(settings.shutdown_grace_s)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)

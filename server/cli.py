@@ -1,0 +1,500 @@
+"""`parc-server`: the collector's command line. Thin: parse, make one service call, print.
+
+Every subcommand takes ``--data-dir`` (default ``$PARC_DATA_DIR`` or ``./var/collector``) and
+``--database-url`` (default ``$PARC_DATABASE_URL``, then ``DATA/server.toml``, then SQLite in
+the data directory). Exit codes: 0 done, 1 refused (the message says why), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.services.errors import AlreadyExists, FailedPrecondition, ParcError
+from server.settings import (
+    RUN_FILE,
+    SERVER_TOML,
+    Address,
+    CollectorSettings,
+    ServerFile,
+    SettingsError,
+    default_data_dir,
+    default_enroll_address,
+    explicit_database_url,
+    load_settings,
+)
+
+DEFAULT_AGENT_PORT = 50051
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+Command = Callable[[argparse.Namespace], Awaitable[int] | int]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- plumbing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Store:
+    """A database session factory for one command."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    settings: CollectorSettings
+
+
+def _require_initialised(data_dir: Path) -> None:
+    if not (data_dir / SERVER_TOML).exists():
+        raise FailedPrecondition(
+            f"no collector in {data_dir}; run `parc-server init --data-dir {data_dir}` first"
+        )
+
+
+@asynccontextmanager
+async def _store(args: argparse.Namespace) -> AsyncIterator[Store]:
+    from server.store.database import create_engine, resolve_database_url, session_factory
+
+    _require_initialised(args.data_dir)
+    settings = load_settings(args.data_dir, database_url=args.database_url)
+    engine = create_engine(resolve_database_url(settings.data_dir, settings.database_url))
+    try:
+        yield Store(session_factory(engine), settings)
+    finally:
+        await engine.dispose()
+
+
+def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    for line in (headers, *rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+
+
+def _time(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def _percent(value: float | None) -> str:
+    return f"{value:.0f}" if value is not None else "-"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+# --- init and run -----------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from server.pki import PkiPaths, default_hostnames, init_pki
+    from server.store.database import migrate, resolve_database_url
+
+    data_dir: Path = args.data_dir
+    paths = PkiPaths.from_data_dir(data_dir)
+    if (data_dir / SERVER_TOML).exists() or any(p.exists() for p in paths.files()):
+        raise AlreadyExists(f"{data_dir} already holds a collector; nothing was changed")
+    database_url = explicit_database_url(data_dir, args.database_url)
+    hostnames = tuple(dict.fromkeys(args.hostname or default_hostnames()))
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    migrate(resolve_database_url(data_dir, database_url))
+    init_pki(paths, hostnames)
+    ServerFile(hostnames=hostnames, database_url=database_url).write(data_dir)
+    print(f"initialised a collector in {data_dir}")
+    print(f"  CA certificate (give it to agents): {paths.ca_certificate}")
+    print(f"  server certificate names: {', '.join(hostnames)}")
+    return 0
+
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    from server.app import BindError, run_until_signalled
+
+    _require_initialised(args.data_dir)
+    settings = load_settings(
+        args.data_dir,
+        database_url=args.database_url,
+        listen=args.listen,
+        enroll_listen=args.enroll_listen,
+    )
+    try:
+        await run_until_signalled(settings)
+    except BindError as exc:
+        raise FailedPrecondition(str(exc)) from exc
+    return 0
+
+
+# --- tenants ----------------------------------------------------------------------------------
+
+
+async def cmd_tenant_create(args: argparse.Namespace) -> int:
+    from server.services.tenancy import TenancyService
+
+    async with _store(args) as store:
+        tenancy = TenancyService(store.sessions)
+        tenant = await tenancy.create_tenant(args.name)
+        for site in dict.fromkeys(args.site or ()):
+            await tenancy.create_site(tenant.name, site)
+    sites = ", ".join(dict.fromkeys(args.site or ())) or "none yet"
+    print(f"created tenant {tenant.name} (sites: {sites})")
+    return 0
+
+
+async def cmd_tenant_list(args: argparse.Namespace) -> int:
+    from server.services.tenancy import TenancyService
+
+    async with _store(args) as store:
+        tenants = await TenancyService(store.sessions).list_tenants()
+    _print_table(["ID", "TENANT"], [[str(t.id), t.name] for t in tenants])
+    return 0
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+
+def _enroll_hint(settings: CollectorSettings) -> str:
+    try:
+        running = json.loads((settings.data_dir / RUN_FILE).read_text(encoding="utf-8"))
+        agent, enroll = str(running["agent_address"]), str(running["enroll_address"])
+    except (OSError, ValueError, KeyError):
+        host = settings.hostnames[0] if settings.hostnames else "COLLECTOR-HOST"
+        agent_address = Address(host, DEFAULT_AGENT_PORT)
+        agent, enroll = str(agent_address), str(default_enroll_address(agent_address))
+    ca_cert = settings.data_dir / "pki" / "ca.crt"
+    return (
+        "enrol a machine with (TOKEN is the secret printed above):\n"
+        f"  parc-agent enroll --server {agent} --enroll-server {enroll} --token TOKEN "
+        f"--ca-cert {ca_cert} --state-dir /var/lib/parc-agent"
+    )
+
+
+async def cmd_token_create(args: argparse.Namespace) -> int:
+    from server.services.tokens import TokenService, parse_duration
+
+    ttl = parse_duration(args.expires)
+    async with _store(args) as store:
+        service = TokenService(store.sessions, _now)
+        issued = await service.create(args.tenant, args.site, args.uses, ttl)
+        hint = _enroll_hint(store.settings)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "token_id": issued.token_id,
+                    "secret": issued.secret,
+                    "tenant": issued.tenant,
+                    "site": issued.site,
+                    "uses_allowed": issued.uses_allowed,
+                    "expires_at": issued.expires_at.isoformat(),
+                }
+            )
+        )
+    else:
+        print(issued.secret)
+    print(
+        f"token {issued.token_id} for {issued.tenant}/{issued.site}: {issued.uses_allowed} use(s) "
+        f"until {_time(issued.expires_at)} UTC; the secret is shown only once",
+        file=sys.stderr,
+    )
+    print(hint, file=sys.stderr)
+    return 0
+
+
+async def cmd_token_list(args: argparse.Namespace) -> int:
+    from server.services.tokens import TokenService
+
+    async with _store(args) as store:
+        tokens = await TokenService(store.sessions, _now).list()
+    rows = [_record_dict(t) for t in tokens]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    headers = list(rows[0]) if rows else ["token_id"]
+    _print_table(
+        [h.upper() for h in headers],
+        [[_cell(row.get(h)) for h in headers] for row in rows],
+    )
+    return 0
+
+
+def _record_dict(record: Any) -> dict[str, Any]:
+    from dataclasses import asdict, is_dataclass
+
+    raw = asdict(record) if is_dataclass(record) and not isinstance(record, type) else vars(record)
+    return {key: _jsonable(value) for key, value in raw.items()}
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return str(value)
+
+
+async def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from server.services.tokens import TokenService
+
+    async with _store(args) as store:
+        await TokenService(store.sessions, _now).revoke(args.token_id)
+    print(f"token {args.token_id} revoked")
+    return 0
+
+
+# --- devices ----------------------------------------------------------------------------------
+
+
+def _device_service(store: Store) -> Any:
+    from server.services.devices import DeviceService
+
+    return DeviceService(store.sessions, _now, store.settings.offline_after)
+
+
+def _state(online: bool, revoked: bool) -> str:
+    if revoked:
+        return "revoked"
+    return "online" if online else "offline"
+
+
+async def cmd_devices(args: argparse.Namespace) -> int:
+    async with _store(args) as store:
+        devices = await _device_service(store).list_devices()
+    if args.json:
+        listing = [
+            {
+                "device_id": d.device_id,
+                "hostname": d.hostname,
+                "tenant": d.tenant,
+                "site": d.site,
+                "os_name": d.os_name,
+                "enrolled_at": _jsonable(d.enrolled_at),
+                "last_seen_at": _jsonable(d.last_seen_at),
+                "online": d.online and not d.revoked,
+                "revoked": d.revoked,
+                "state": _state(d.online, d.revoked),
+                "cpu_percent": d.cpu_percent,
+                "memory_percent": d.memory_percent,
+                "disk_percent_max": d.disk_percent_max,
+            }
+            for d in devices
+        ]
+        print(json.dumps(listing, indent=2))
+        return 0
+    _print_table(
+        [
+            "DEVICE",
+            "HOSTNAME",
+            "TENANT",
+            "SITE",
+            "LAST SEEN (UTC)",
+            "STATE",
+            "CPU%",
+            "MEM%",
+            "DISK%",
+        ],
+        [
+            [
+                d.device_id,
+                d.hostname or "-",
+                d.tenant,
+                d.site,
+                _time(d.last_seen_at),
+                _state(d.online, d.revoked),
+                _percent(d.cpu_percent),
+                _percent(d.memory_percent),
+                _percent(d.disk_percent_max),
+            ]
+            for d in devices
+        ],
+    )
+    return 0
+
+
+async def cmd_device_revoke(args: argparse.Namespace) -> int:
+    async with _store(args) as store:
+        await _device_service(store).revoke(args.device_id)
+    print(f"device {args.device_id} revoked; its open connection closes within seconds")
+    return 0
+
+
+async def cmd_device_request_inventory(args: argparse.Namespace) -> int:
+    from server.api.convert import SEND_INVENTORY
+    from server.services.commands import CommandService
+
+    async with _store(args) as store:
+        await _device_service(store).get(args.device_id)
+        command = await CommandService(store.sessions, _now).queue(args.device_id, SEND_INVENTORY)
+    command_id = getattr(command, "command_id", command)
+    print(f"queued inventory request {command_id} for device {args.device_id}")
+    return 0
+
+
+# --- quickstart -------------------------------------------------------------------------------
+
+
+def cmd_quickstart(args: argparse.Namespace) -> int:
+    from server import quickstart
+
+    # Synchronous, in the main thread: it manages processes and installs signal handlers.
+    return quickstart.main(args)
+
+
+# --- the parser -------------------------------------------------------------------------------
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=default_data_dir(),
+        help="the collector's folder (default: $PARC_DATA_DIR or ./var/collector)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="SQLAlchemy URL (default: $PARC_DATABASE_URL, server.toml, else SQLite in the folder)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="parc-server", description="Parc collector: serve agents and administer the fleet."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(sub: Any, name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
+        command: argparse.ArgumentParser = sub.add_parser(
+            name, help=help_text, description=help_text
+        )
+        _common(command)
+        command.set_defaults(handler=handler)
+        return command
+
+    init = add(commands, "init", cmd_init, "create the data folder, CA, keys and database")
+    init.add_argument(
+        "--hostname",
+        action="append",
+        help="a name or IP agents use to reach the collector (repeatable; default: this host)",
+    )
+
+    run = add(commands, "run", cmd_run, "serve agents until SIGTERM/SIGINT")
+    run.add_argument("--listen", default=None, help="agent (mTLS) address (default 0.0.0.0:50051)")
+    run.add_argument(
+        "--enroll-listen",
+        default=None,
+        help="enrolment address (default: the agent address's host, its port + 1)",
+    )
+
+    tenant = commands.add_parser("tenant", help="customer companies and their sites")
+    tenant_commands = tenant.add_subparsers(dest="tenant_command", required=True)
+    tenant_create = add(tenant_commands, "create", cmd_tenant_create, "create a tenant")
+    tenant_create.add_argument("name")
+    tenant_create.add_argument("--site", action="append", help="a site to create (repeatable)")
+    add(tenant_commands, "list", cmd_tenant_list, "list tenants")
+
+    token = commands.add_parser("token", help="enrolment tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    token_create = add(
+        token_commands,
+        "create",
+        cmd_token_create,
+        "create an enrolment token; prints its secret once",
+    )
+    token_create.add_argument("--tenant", required=True)
+    token_create.add_argument("--site", required=True)
+    token_create.add_argument("--uses", type=_positive_int, default=1)
+    token_create.add_argument("--expires", default="24h", help="lifetime: 30m, 24h, 7d")
+    token_create.add_argument("--json", action="store_true", help="print a JSON object")
+    token_list = add(token_commands, "list", cmd_token_list, "list enrolment tokens")
+    token_list.add_argument("--json", action="store_true")
+    token_revoke = add(token_commands, "revoke", cmd_token_revoke, "revoke an enrolment token")
+    token_revoke.add_argument("token_id", type=int, metavar="ID")
+
+    devices = add(commands, "devices", cmd_devices, "list devices with their latest health")
+    devices.add_argument("--json", action="store_true", help="print a JSON list")
+
+    device = commands.add_parser("device", help="act on one device")
+    device_commands = device.add_subparsers(dest="device_command", required=True)
+    revoke = add(
+        device_commands,
+        "revoke",
+        cmd_device_revoke,
+        "revoke a device: refuse its certificate, close its connection",
+    )
+    revoke.add_argument("device_id", metavar="ID")
+    request_inventory = add(
+        device_commands,
+        "request-inventory",
+        cmd_device_request_inventory,
+        "ask a device to send a full inventory",
+    )
+    request_inventory.add_argument("device_id", metavar="ID")
+
+    # `quickstart` receives: data_dir, database_url (common options) and the options
+    # server.quickstart.add_arguments declares (root, listen, exit_when_ready).
+    quickstart = add(
+        commands,
+        "quickstart",
+        cmd_quickstart,
+        "run a collector and a local agent on this machine, for a first look",
+    )
+    _add_quickstart_arguments(quickstart)
+    return parser
+
+
+def _add_quickstart_arguments(parser: argparse.ArgumentParser) -> None:
+    from server import quickstart  # standard library only: cheap to import
+
+    quickstart.add_arguments(parser)
+
+
+async def _finish(outcome: Awaitable[int]) -> int:
+    return await outcome
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    logging.basicConfig(
+        level=logging.INFO if args.command == "run" else logging.WARNING,
+        format=LOG_FORMAT,
+        stream=sys.stderr,
+    )
+    handler: Command = args.handler
+    try:
+        outcome = handler(args)
+        return outcome if isinstance(outcome, int) else asyncio.run(_finish(outcome))
+    except (ParcError, SettingsError) as exc:
+        print(f"parc-server: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        print(f"parc-server: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
