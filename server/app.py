@@ -14,7 +14,6 @@ import logging
 import os
 import signal
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -28,6 +27,7 @@ from server.api.servicer import AgentServicer
 from server.api.streams import ConnectionRegistry
 from server.api.watcher import Watcher
 from server.pki import CertificateAuthority, PkiPaths, load_server_credentials_material
+from server.services.clock import utc_now
 from server.services.commands import CommandService
 from server.services.devices import DeviceService
 from server.services.enrollment import EnrollmentService
@@ -38,10 +38,6 @@ from server.store.database import create_engine, migrate, resolve_database_url, 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_MESSAGE = "the collector is shutting down"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class BindError(RuntimeError):

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.services.clock import utc_now as _now
 from server.services.errors import AlreadyExists, FailedPrecondition, ParcError
 from server.settings import (
     RUN_FILE,
@@ -36,13 +37,10 @@ from server.settings import (
 )
 
 DEFAULT_AGENT_PORT = 50051
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 Command = Callable[[argparse.Namespace], Awaitable[int] | int]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- plumbing ---------------------------------------------------------------------------------
@@ -171,7 +169,8 @@ def _enroll_hint(settings: CollectorSettings) -> str:
         running = json.loads((settings.data_dir / RUN_FILE).read_text(encoding="utf-8"))
         agent, enroll = str(running["agent_address"]), str(running["enroll_address"])
     except (OSError, ValueError, KeyError):
-        host = settings.hostnames[0] if settings.hostnames else "COLLECTOR-HOST"
+        remote = [h for h in settings.hostnames if h not in LOOPBACK_NAMES]
+        host = (remote or [*settings.hostnames, "COLLECTOR-HOST"])[0]
         agent_address = Address(host, DEFAULT_AGENT_PORT)
         agent, enroll = str(agent_address), str(default_enroll_address(agent_address))
     ca_cert = settings.data_dir / "pki" / "ca.crt"
