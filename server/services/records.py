@@ -173,3 +173,17 @@ class DeviceSummary:
     uptime_seconds: int | None = None
     health_time: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """An enrolment token as listed (``parc-server token list``); never its secret."""
+
+    token_id: int
+    tenant: str
+    site: str
+    uses_allowed: int
+    uses_count: int
+    expires_at: datetime
+    revoked_at: datetime | None
+    created_at: datetime
