@@ -266,17 +266,17 @@ def _inventory(args: argparse.Namespace) -> int:
     health = GuardedCollector(HealthCollector(platform, probe)).run()
     if inventory is None or health is None:
         return _fail(f"this platform ({platform.family}) is not supported, or a collector failed")
+
+    def as_dict(message: Any) -> dict[str, Any]:
+        return json_format.MessageToDict(
+            message,
+            preserving_proto_field_name=True,
+            always_print_fields_with_no_presence=True,
+        )
+
     output = {
-        "inventory": json_format.MessageToDict(
-            wire.inventory_report(inventory, new_report_id()),
-            preserving_proto_field_name=True,
-            always_print_fields_with_no_presence=True,
-        ),
-        "health": json_format.MessageToDict(
-            wire.health_report(health, new_report_id()),
-            preserving_proto_field_name=True,
-            always_print_fields_with_no_presence=True,
-        ),
+        "inventory": as_dict(wire.inventory_report(inventory, new_report_id())),
+        "health": as_dict(wire.health_report(health, new_report_id())),
     }
     print(json.dumps(output, indent=2))
     return 0
