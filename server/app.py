@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from parc.v1 import agent_service_pb2_grpc as pb_grpc
 from server.api.auth import AuthInterceptor
 from server.api.errors import ErrorInterceptor
-from server.api.limits import SERVER_OPTIONS
+from server.api.options import SERVER_OPTIONS
 from server.api.servicer import AgentServicer
 from server.api.streams import ConnectionRegistry
 from server.api.watcher import Watcher
@@ -56,10 +56,6 @@ class RunningCollector:
     _registry: ConnectionRegistry
     _engine: AsyncEngine
     _stopped: bool = False
-
-    async def wait(self) -> None:
-        """Until the server terminates."""
-        await self._server.wait_for_termination()
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop accepting calls, give running ones ``grace`` seconds, release everything."""
@@ -176,11 +172,7 @@ async def run_until_signalled(settings: CollectorSettings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        waiting = asyncio.create_task(stop.wait())
-        terminated = asyncio.create_task(collector.wait())
-        await asyncio.wait({waiting, terminated}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (waiting, terminated):
-            task.cancel()
+        await stop.wait()
         log.info("stopping (grace %.0f s)", settings.shutdown_grace_s)
     finally:
         await collector.stop(settings.shutdown_grace_s)

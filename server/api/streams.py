@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import grpc
 
 from parc.v1 import agent_service_pb2 as pb
-from server.api.limits import STREAM_QUEUE_SIZE
+from server.api.options import STREAM_QUEUE_SIZE
 from server.services.records import PendingCommand
 
 

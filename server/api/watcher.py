@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, Protocol
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from typing import Protocol
 
 import grpc
 
@@ -22,13 +24,17 @@ log = logging.getLogger(__name__)
 
 REVOKED_MESSAGE = "device revoked"
 
+# Each poll looks this far behind the newest revocation seen, so a revocation committed late
+# or stamped by a collector whose clock lags is still caught. Seeing one twice is harmless.
+REVOCATION_OVERLAP = timedelta(seconds=30)
+
 
 class RevocationFeed(Protocol):
-    async def revoked_since(self, cursor: Any) -> tuple[list[str], Any]: ...
+    async def revoked_since(self, cursor: datetime | None) -> tuple[list[str], datetime | None]: ...
 
 
 class CommandFeed(Protocol):
-    async def undelivered(self, device_ids: list[str]) -> list[PendingCommand]: ...
+    async def undelivered(self, device_ids: Collection[str]) -> list[PendingCommand]: ...
 
 
 class Watcher:
@@ -45,12 +51,13 @@ class Watcher:
         self._revocations = revocations
         self._commands = commands
         self._interval_s = interval_s
-        self._cursor: Any = None
+        self._cursor: datetime | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Take the revocation cursor now, then tick in the background."""
-        _, self._cursor = await self._revocations.revoked_since(None)
+        _, newest = await self._revocations.revoked_since(None)
+        self._advance(newest)
         self._task = asyncio.create_task(self._run(), name="parc-watcher")
 
     async def stop(self) -> None:
@@ -69,8 +76,15 @@ class Watcher:
             except Exception:
                 log.exception("watcher tick failed; retrying")
 
+    def _advance(self, newest: datetime | None) -> None:
+        if newest is not None:
+            candidate = newest - REVOCATION_OVERLAP
+            if self._cursor is None or candidate > self._cursor:
+                self._cursor = candidate
+
     async def tick(self) -> None:
-        revoked, self._cursor = await self._revocations.revoked_since(self._cursor)
+        revoked, newest = await self._revocations.revoked_since(self._cursor)
+        self._advance(newest)
         for device_id in revoked:
             if self._registry.end_device(
                 device_id, grpc.StatusCode.UNAUTHENTICATED, REVOKED_MESSAGE

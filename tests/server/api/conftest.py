@@ -145,7 +145,8 @@ class Harness:
     ) -> pb_grpc.AgentServiceAsyncStub:
         if agent is not None:
             client = (key_pem(agent.key), agent.certificate_pem.encode())
-        return pb_grpc.AgentServiceStub(self.raw_channel(self.agent_target, client))
+        channel: grpc.aio.Channel = self.raw_channel(self.agent_target, client)
+        return pb_grpc.AgentServiceStub(channel)
 
     async def enroll(self, token: str | None = None) -> Agent:
         key = new_key()

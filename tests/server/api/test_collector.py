@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeAlias
 
 import grpc
 import pytest
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 from parc.v1 import agent_service_pb2 as pb
-from server.api.limits import MAX_RECEIVE_MESSAGE_BYTES
+from server.api.options import MAX_RECEIVE_MESSAGE_BYTES
 from tests.server.api.conftest import (
     WAIT_S,
     Agent,
@@ -49,10 +50,20 @@ async def rpc_error(call: Awaitable[object]) -> grpc.aio.AioRpcError:
     return caught.value
 
 
-async def open_stream(harness: Harness, agent: Agent) -> grpc.aio.StreamStreamCall:  # type: ignore[type-arg]
+Stream: TypeAlias = "grpc.aio.StreamStreamCall[pb.ConnectRequest, pb.ConnectResponse]"
+
+
+async def next_reply(call: Stream) -> pb.ConnectResponse:
+    """The stream's next message (waiting at most WAIT_S); failing on a clean end."""
+    reply = await asyncio.wait_for(call.read(), WAIT_S)
+    assert isinstance(reply, pb.ConnectResponse), "the stream ended"
+    return reply
+
+
+async def open_stream(harness: Harness, agent: Agent) -> Stream:
     call = harness.agent_stub(agent).Connect()
     await call.write(pb.ConnectRequest(heartbeat=pb.Heartbeat(sequence=1)))
-    reply = await asyncio.wait_for(call.read(), WAIT_S)
+    reply = await next_reply(call)
     assert reply.heartbeat_ack.sequence == 1
     return call
 
@@ -102,7 +113,7 @@ async def test_heartbeat_on_the_stream_is_acknowledged_and_marks_the_device_seen
     agent = await harness.enroll()
     call = harness.agent_stub(agent).Connect()
     await call.write(pb.ConnectRequest(heartbeat=pb.Heartbeat(sequence=42)))
-    reply = await asyncio.wait_for(call.read(), WAIT_S)
+    reply = await next_reply(call)
 
     assert reply.WhichOneof("message") == "heartbeat_ack"
     assert reply.heartbeat_ack.sequence == 42
@@ -125,7 +136,7 @@ async def test_a_command_for_a_connected_device_is_delivered_and_its_ack_recorde
     queued = await harness.commands().queue(agent.device_id, "send_inventory")
     command_id = getattr(queued, "command_id", queued)
 
-    reply = await asyncio.wait_for(call.read(), WAIT_S)
+    reply = await next_reply(call)
     assert reply.WhichOneof("message") == "command"
     assert reply.command.command_id == command_id
     assert reply.command.kind == pb.COMMAND_KIND_SEND_INVENTORY
@@ -155,7 +166,7 @@ async def test_a_newer_stream_replaces_the_older_one(harness: Harness) -> None:
         await asyncio.wait_for(older.read(), WAIT_S)
     assert caught.value.code() == grpc.StatusCode.ABORTED
     await newer.write(pb.ConnectRequest(heartbeat=pb.Heartbeat(sequence=2)))
-    assert (await asyncio.wait_for(newer.read(), WAIT_S)).heartbeat_ack.sequence == 2
+    assert (await next_reply(newer)).heartbeat_ack.sequence == 2
     newer.cancel()
 
 
