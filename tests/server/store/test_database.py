@@ -1,0 +1,173 @@
+"""Database URLs, engines, migrations from empty, and the schema matching the models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column, Engine, Integer, MetaData, inspect, select, text
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.pool import NullPool
+
+from server.store.database import (
+    alembic_config,
+    create_engine,
+    migrate,
+    resolve_database_url,
+    sync_url,
+)
+from server.store.models import Base, SiteRow, TenantRow, serial_hex
+
+TABLES = {
+    "tenants",
+    "sites",
+    "enrollment_tokens",
+    "devices",
+    "certificates",
+    "health_samples",
+    "inventory_reports",
+    "device_inventory",
+    "commands",
+}
+
+
+@pytest.fixture
+def sync_engine(migrated_url: str) -> Iterator[Engine]:
+    engine = create_sync_engine(sync_url(migrated_url), poolclass=NullPool)
+    yield engine
+    engine.dispose()
+
+
+def schema_differences(engine: Engine, metadata: MetaData) -> list[Any]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+
+@pytest.mark.parametrize(
+    ("explicit", "expected"),
+    [
+        ("postgresql://u@db:5432/parc", "postgresql+psycopg://u@db:5432/parc"),
+        ("postgres://u@db/parc", "postgresql+psycopg://u@db/parc"),
+        ("postgresql+psycopg://u@db/parc", "postgresql+psycopg://u@db/parc"),
+        ("sqlite+aiosqlite:////srv/x.db", "sqlite+aiosqlite:////srv/x.db"),
+    ],
+)
+def test_explicit_database_url_wins(explicit: str, expected: str) -> None:
+    assert resolve_database_url(Path("/var/lib/parc"), explicit) == expected
+
+
+def test_default_database_is_sqlite_in_the_data_dir() -> None:
+    assert (
+        resolve_database_url(Path("/var/lib/parc"), None)
+        == "sqlite+aiosqlite:////var/lib/parc/parc.db"
+    )
+    assert resolve_database_url(Path("/var/lib/parc"), "") == (
+        "sqlite+aiosqlite:////var/lib/parc/parc.db"
+    )
+
+
+def test_sync_url_uses_synchronous_drivers() -> None:
+    assert sync_url("sqlite+aiosqlite:////d/parc.db").drivername == "sqlite"
+    assert sync_url("postgresql+psycopg://u@h/d").drivername == "postgresql+psycopg"
+    assert sync_url("postgresql+asyncpg://u@h/d").drivername == "postgresql+psycopg"
+
+
+def test_migration_from_empty_creates_every_table_at_head(
+    sync_engine: Engine, migrated_url: str
+) -> None:
+    assert set(inspect(sync_engine).get_table_names()) >= TABLES
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with sync_engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == head
+    migrate(migrated_url)  # a second run is a no-op
+    with sync_engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == head
+
+
+def test_models_match_the_migrated_schema(sync_engine: Engine) -> None:
+    assert schema_differences(sync_engine, Base.metadata) == []
+
+
+def test_schema_comparison_does_notice_a_difference(sync_engine: Engine) -> None:
+    # Guards the test above: the comparison must be able to fail.
+    altered = MetaData()
+    for table in Base.metadata.tables.values():
+        table.to_metadata(altered)
+    altered.tables["tenants"].append_column(Column("extra", Integer, nullable=True))
+    differences = schema_differences(sync_engine, altered)
+    assert [difference[0] for difference in differences] == ["add_column"]
+
+
+async def test_times_come_back_timezone_aware_utc(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    paris_winter = timezone(timedelta(hours=1))
+    written = datetime(2026, 1, 15, 10, 30, 0, 123456, tzinfo=paris_winter)
+    async with sessions.begin() as session:
+        session.add(TenantRow(name="Acme", created_at=written))
+    async with sessions() as session:
+        read = await session.scalar(select(TenantRow.created_at))
+    assert read is not None
+    assert read.tzinfo is not None
+    assert read.utcoffset() == timedelta(0)
+    assert read == written
+    assert read == datetime(2026, 1, 15, 9, 30, 0, 123456, tzinfo=UTC)
+
+
+async def test_time_comparisons_happen_in_utc(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        session.add(TenantRow(name="early", created_at=datetime(2026, 1, 1, 8, tzinfo=UTC)))
+        session.add(TenantRow(name="late", created_at=datetime(2026, 1, 1, 10, tzinfo=UTC)))
+    # 10:30 in UTC+2 is 08:30 UTC: only "late" is after it.
+    cutoff = datetime(2026, 1, 1, 10, 30, tzinfo=timezone(timedelta(hours=2)))
+    async with sessions() as session:
+        names = list(
+            await session.scalars(select(TenantRow.name).where(TenantRow.created_at > cutoff))
+        )
+    assert names == ["late"]
+
+
+async def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
+    url = resolve_database_url(tmp_path, None)
+    migrate(url)
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            journal = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+            foreign_keys = (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar()
+            timeout = (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar()
+    finally:
+        await engine.dispose()
+    assert journal == "wal"
+    assert foreign_keys == 1
+    assert timeout == 5000
+
+
+async def test_foreign_keys_are_enforced(sessions: async_sessionmaker[AsyncSession]) -> None:
+    with pytest.raises(IntegrityError):
+        async with sessions.begin() as session:
+            session.add(SiteRow(tenant_id=999, name="orphan", created_at=datetime.now(UTC)))
+    async with sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM sites"))).scalar() == 0
+
+
+def test_serials_are_forty_hex_digits() -> None:
+    assert serial_hex(1) == "0" * 39 + "1"
+    big = (1 << 159) - 1
+    assert serial_hex(big) == f"{big:x}".rjust(40, "0")
+    assert int(serial_hex(big), 16) == big
+    with pytest.raises(ValueError):
+        serial_hex(1 << 160)
+    with pytest.raises(ValueError):
+        serial_hex(-1)
