@@ -55,6 +55,10 @@ async def mapped_errors(context: Context, method: str = "") -> AsyncIterator[Non
         yield
     except grpc.aio.AbortError:
         raise  # the call was already ended with a status
+    except NotImplementedError:
+        # What a generated servicer base raises for a method added to the contract but not
+        # implemented yet.
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "method not implemented")
     except Exception as exc:
         await abort_for(context, exc, method)
 

@@ -348,3 +348,36 @@ async def test_bad_csr_is_invalid_argument_and_does_not_use_the_token(harness: H
     )
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert harness.rows("SELECT uses_count FROM enrollment_tokens") == [(0,)]
+
+
+async def test_concurrent_calls_from_two_devices_are_each_stored_under_their_own_device(
+    harness: Harness,
+) -> None:
+    first, second = await harness.enroll(), await harness.enroll()
+    stubs = {
+        first.device_id: harness.agent_stub(first),
+        second.device_id: harness.agent_stub(second),
+    }
+
+    await asyncio.gather(
+        *(
+            stub.ReportHealth(
+                pb.ReportHealthRequest(reports=[health_report(f"{device_id}-{n}")]), timeout=WAIT_S
+            )
+            for n in range(10)
+            for device_id, stub in stubs.items()
+        )
+    )
+    for device_id in stubs:
+        stored = harness.health_ids(device_id)
+        assert sorted(stored) == sorted(f"{device_id}-{n}" for n in range(10))
+
+
+async def test_stopping_the_collector_ends_open_streams_unavailable(harness: Harness) -> None:
+    agent = await harness.enroll()
+    call = await open_stream(harness, agent)
+    await harness.collector.stop(1)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await asyncio.wait_for(call.read(), WAIT_S)
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert not harness.collector.run_file.exists()

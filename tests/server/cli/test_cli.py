@@ -195,3 +195,28 @@ def test_run_writes_its_addresses_and_sigterm_stops_it_cleanly(data_dir: Path) -
     assert proc.returncode == 0, stderr.decode(errors="replace")
     assert "collector listening on" in stderr.decode()
     assert not run_file.exists()
+
+
+def test_requesting_inventory_from_an_unknown_device_fails_clearly(data_dir: Path) -> None:
+    done = parc_server(data_dir, "device", "request-inventory", "no-such-device")
+    assert done.returncode == 1
+    assert "no-such-device" in done.stderr
+    with sqlite3.connect(data_dir / "parc.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM commands").fetchone() == (0,)
+
+
+def test_devices_table_on_an_empty_store_prints_the_header(data_dir: Path) -> None:
+    out = ok(parc_server(data_dir, "devices")).stdout
+    assert out.split() == [
+        "DEVICE",
+        "HOSTNAME",
+        "TENANT",
+        "SITE",
+        "LAST",
+        "SEEN",
+        "(UTC)",
+        "STATE",
+        "CPU%",
+        "MEM%",
+        "DISK%",
+    ]
