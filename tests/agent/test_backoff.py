@@ -1,0 +1,60 @@
+"""Full-jitter exponential backoff, with an injected random source."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from agent.backoff import Backoff
+
+
+def test_ceilings_double_until_the_cap() -> None:
+    seen: list[tuple[float, float]] = []
+
+    def uniform(low: float, high: float) -> float:
+        seen.append((low, high))
+        return high
+
+    backoff = Backoff(base=1.0, cap=300.0, uniform=uniform)
+    delays = [backoff.next_delay() for _ in range(12)]
+    assert delays == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300]
+    assert all(low == 0.0 for low, _ in seen)
+
+
+def test_full_jitter_stays_within_bounds() -> None:
+    rng = random.Random(1234)
+    backoff = Backoff(base=1.0, cap=300.0, uniform=rng.uniform)
+    for attempt in range(40):
+        ceiling = min(300.0, 2.0**attempt)
+        delay = backoff.next_delay()
+        assert 0.0 <= delay <= ceiling
+
+
+def test_lower_end_of_the_jitter() -> None:
+    backoff = Backoff(base=1.0, cap=10.0, uniform=lambda low, high: low)
+    assert [backoff.next_delay() for _ in range(3)] == [0.0, 0.0, 0.0]
+
+
+def test_reset_starts_over() -> None:
+    backoff = Backoff(base=2.0, cap=60.0, uniform=lambda low, high: high)
+    for _ in range(5):
+        backoff.next_delay()
+    assert backoff.attempt == 5
+    backoff.reset()
+    assert backoff.attempt == 0
+    assert backoff.next_delay() == 2.0
+
+
+def test_many_failures_do_not_overflow() -> None:
+    backoff = Backoff(base=1.0, cap=300.0, uniform=lambda low, high: high)
+    for _ in range(5000):
+        delay = backoff.next_delay()
+    assert delay == 300.0
+
+
+def test_invalid_parameters() -> None:
+    with pytest.raises(ValueError):
+        Backoff(base=0)
+    with pytest.raises(ValueError):
+        Backoff(base=10, cap=5)
