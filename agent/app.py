@@ -19,6 +19,7 @@ from agent.address import parse_address
 from agent.backoff import Backoff
 from agent.channel import ChannelFactory, ChannelHolder, mtls_channel
 from agent.collectors import (
+    CpuModel,
     GuardedCollector,
     HealthCollector,
     InventoryCollector,
@@ -157,6 +158,7 @@ def build_agent(
     *,
     platform: Platform | None = None,
     probe: SystemProbe | None = None,
+    cpu_model: CpuModel | None = None,
     tuning: Tuning | None = None,
 ) -> Agent:
     """Builds the agent from its settings and state directory (the device must be enrolled)."""
@@ -176,7 +178,7 @@ def build_agent(
     reporting = Reporting(
         sender,
         GuardedCollector(HealthCollector(platform, probe)),
-        GuardedCollector(InventoryCollector(platform, probe)),
+        GuardedCollector(InventoryCollector(platform, probe, cpu_model=cpu_model)),
     )
     stream = ConnectStream(
         channels,

@@ -102,6 +102,12 @@ class ConnectStream:
                 self._dispatch(response)
         except (grpc.aio.AioRpcError, ConnectionResetError, asyncio.InvalidStateError) as exc:
             return self._broken(exc, self._monotonic() - opened)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the task itself is being cancelled
+            # We cancelled the call (stop, or restart on a new channel): grpc reports that so.
+            return self._broken(ConnectionResetError("the stream was closed locally"), 0.0)
         finally:
             self._call = None
             call.cancel()

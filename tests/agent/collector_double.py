@@ -7,6 +7,7 @@ wire contract over mutual TLS on 127.0.0.1 and records what the agent sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from parc.v1 import agent_service_pb2 as pb
 from parc.v1 import agent_service_pb2_grpc as pb_grpc
-from tests.agent.pki import TestCA
+from tests.agent.pki import ThrowawayCA
 
 GOOD_TOKEN = "good-token"
 
@@ -26,7 +27,7 @@ GOOD_TOKEN = "good-token"
 class CollectorState:
     """What the double remembers; it survives a restart of the server."""
 
-    ca: TestCA
+    ca: ThrowawayCA
     device_id: str = "dev-0001"
     cert_lifetime: dt.timedelta = dt.timedelta(days=1)
     refuse_renewal: bool = False
@@ -45,7 +46,7 @@ class CollectorState:
     def notify(self) -> None:
         self.changed.set()
 
-    async def wait_for(self, predicate: Any, timeout: float = 20.0) -> None:
+    async def wait_for(self, predicate: Any, limit: float = 20.0) -> None:
         """Waits until ``predicate()`` holds (a hang guard, not a timing assertion)."""
 
         async def loop() -> None:
@@ -53,12 +54,10 @@ class CollectorState:
                 self.changed.clear()
                 if predicate():
                     return
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.changed.wait(), timeout=0.2)
-                except TimeoutError:
-                    pass
 
-        await asyncio.wait_for(loop(), timeout=timeout)
+        await asyncio.wait_for(loop(), timeout=limit)
 
 
 def _now() -> Timestamp:
@@ -117,7 +116,9 @@ class CollectorDouble(pb_grpc.AgentServiceServicer):
                 self.state.inventory_ids.append(report.report_id)
                 self.state.inventories.append(report)
         self.state.notify()
-        return pb.ReportInventoryResponse(accepted_report_ids=[r.report_id for r in request.reports])
+        return pb.ReportInventoryResponse(
+            accepted_report_ids=[r.report_id for r in request.reports]
+        )
 
     async def Connect(
         self, request_iterator: AsyncIterator[pb.ConnectRequest], context: Any

@@ -20,7 +20,7 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 
 @dataclass
-class TestCA:
+class ThrowawayCA:
     """A CA with a server certificate for localhost/127.0.0.1/::1."""
 
     name: str = "Parc test CA"

@@ -26,8 +26,10 @@ class RecordedProbe:
     """A SystemProbe that returns fixed values."""
 
     cpu: float = 12.5
-    memory: MemoryUsage = MemoryUsage(16_000_000_000, 4_000_000_000, 25.0)
-    swap: MemoryUsage = MemoryUsage(2_000_000_000, 0, 0.0)
+    memory: MemoryUsage = field(
+        default_factory=lambda: MemoryUsage(16_000_000_000, 4_000_000_000, 25.0)
+    )
+    swap: MemoryUsage = field(default_factory=lambda: MemoryUsage(2_000_000_000, 0, 0.0))
     load: tuple[float, float, float] = (0.5, 0.25, 0.1)
     mounts: list[Partition] = field(
         default_factory=lambda: [

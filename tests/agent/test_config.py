@@ -113,7 +113,7 @@ def test_random_values_validate_or_fail_clearly(values: dict[str, object]) -> No
     else:
         config = AgentConfig(**settings)  # type: ignore[arg-type]
         assert 1 <= config.heartbeat_interval <= 3600
-        assert 1 <= config.spool_max_reports
+        assert config.spool_max_reports >= 1
 
 
 @pytest.mark.parametrize(
@@ -130,8 +130,9 @@ def test_addresses(text: str, target: str, enroll: str) -> None:
     assert default_enroll_address(address).target == enroll
 
 
-@pytest.mark.parametrize("text", ["collector", ":50051", "host:0", "host:99999", "::1:50051",
-                                  "host:port", "[::1]50051"])
+@pytest.mark.parametrize(
+    "text", ["collector", ":50051", "host:0", "host:99999", "::1:50051", "host:port", "[::1]50051"]
+)
 def test_bad_addresses(text: str) -> None:
     with pytest.raises(AddressError):
         parse_address(text)

@@ -97,8 +97,17 @@ def test_missing_dmi_tree(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["Default string", "To be filled by O.E.M.", "System Serial Number", "0", "None", "  \n",
-     "00000000", "Not Specified", "\x00"],
+    [
+        "Default string",
+        "To be filled by O.E.M.",
+        "System Serial Number",
+        "0",
+        "None",
+        "  \n",
+        "00000000",
+        "Not Specified",
+        "\x00",
+    ],
 )
 def test_junk_firmware_values(raw: str) -> None:
     assert clean_firmware_value(raw) == ""
@@ -119,9 +128,7 @@ def test_block_devices_skip_virtual_and_empty() -> None:
 
 def test_block_device_without_model() -> None:
     disks = fixture_platform("whitebox").block_devices()
-    assert [(d.name, d.model, d.size_bytes) for d in disks] == [
-        ("mmcblk0", "", 62333952 * 512)
-    ]
+    assert [(d.name, d.model, d.size_bytes) for d in disks] == [("mmcblk0", "", 62333952 * 512)]
 
 
 def test_cpu_model_fallback_x86_and_arm() -> None:

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from agent.spool import Spool, read_depth
+from agent.spool import ReportKind, Spool, read_depth
 
 
 def fill(spool: Spool, kinds: str, prefix: str = "") -> list[str]:
     """Spools one report per letter (h = health, i = inventory); returns their ids."""
     ids = []
     for n, letter in enumerate(kinds):
-        kind = "health" if letter == "h" else "inventory"
+        kind: ReportKind = "health" if letter == "h" else "inventory"
         report_id = f"{prefix}{kind}-{n}"
         spool.put(kind, report_id, report_id.encode())
         ids.append(report_id)
