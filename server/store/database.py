@@ -70,7 +70,10 @@ async def begin_write(session: AsyncSession) -> None:
 
 def migrate(url: str) -> None:
     """Bring the schema at ``url`` to the newest revision (Alembic ``upgrade head``)."""
-    engine = create_sync_engine(sync_url(url), poolclass=NullPool)
+    target = sync_url(url)
+    if target.get_backend_name() == "sqlite" and not _sqlite_in_memory(target) and target.database:
+        Path(target.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_sync_engine(target, poolclass=NullPool)
     try:
         with engine.begin() as connection:
             config = alembic_config()

@@ -171,3 +171,9 @@ def test_serials_are_forty_hex_digits() -> None:
         serial_hex(1 << 160)
     with pytest.raises(ValueError):
         serial_hex(-1)
+
+
+def test_migrate_creates_the_sqlite_file_and_its_folder(tmp_path: Path) -> None:
+    data_dir = tmp_path / "not" / "yet"
+    migrate(resolve_database_url(data_dir, None))
+    assert (data_dir / "parc.db").is_file()
