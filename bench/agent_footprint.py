@@ -39,8 +39,11 @@ def measure(minutes: float) -> list[Figure]:
             with running(agent, collector.agent_address):
                 assert agent.proc is not None
                 proc = psutil.Process(agent.proc.pid)
-                wait_for(lambda: (d := collector.device(agent.device_id)) and d["online"], 60,
-                         "the agent to report")
+                wait_for(
+                    lambda: (d := collector.device(agent.device_id)) and d["online"],
+                    60,
+                    "the agent to report",
+                )
                 started = time.monotonic()
                 time.sleep(max(0.0, WARMUP_S - (time.monotonic() - started)))
                 cpu_start = _cpu(proc)
@@ -60,12 +63,22 @@ def measure(minutes: float) -> list[Figure]:
             collector.stop()
     final_mib = rss[-1] / MIB
     return [
-        Figure(f"agent RSS after {minutes:g} min", final_mib, "MiB", "<= 45 MB",
-               verdict(rss[-1] <= 45e6)),
+        Figure(
+            f"agent RSS after {minutes:g} min",
+            final_mib,
+            "MiB",
+            "<= 45 MB",
+            verdict(rss[-1] <= 45e6),
+        ),
         Figure("agent RSS, highest sample", max(rss) / MIB, "MiB"),
         Figure("agent USS (private memory) at the end", uss / MIB, "MiB"),
-        Figure("agent CPU per hour (steady, extrapolated)", cpu_per_hour, "s/h", "< 10 s/h",
-               verdict(cpu_per_hour < 10)),
+        Figure(
+            "agent CPU per hour (steady, extrapolated)",
+            cpu_per_hour,
+            "s/h",
+            "< 10 s/h",
+            verdict(cpu_per_hour < 10),
+        ),
         Figure("agent CPU during the first minute (start-up)", startup_cpu, "s"),
         Figure("device online at the end", 1.0 if samples and samples["online"] else 0.0, "bool"),
     ]
@@ -76,8 +89,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    emit(f"Agent footprint at default intervals ({args.minutes:g} min run)",
-         measure(args.minutes), args.json)
+    emit(
+        f"Agent footprint at default intervals ({args.minutes:g} min run)",
+        measure(args.minutes),
+        args.json,
+    )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import asyncio
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any, NoReturn
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -23,7 +24,32 @@ from server.api.options import SERVER_OPTIONS
 
 
 class EchoAgentService(pb_grpc.AgentServiceServicer):
-    async def Connect(  # noqa: N802 - gRPC method name
+    """Acknowledges heartbeats; every other method is unimplemented here."""
+
+    async def _unimplemented(self, context: grpc.aio.ServicerContext[Any, Any]) -> NoReturn:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "the echo server only acks heartbeats")
+
+    async def Enroll(
+        self, request: pb.EnrollRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.EnrollResponse:
+        await self._unimplemented(context)
+
+    async def RenewCertificate(
+        self, request: pb.RenewCertificateRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.RenewCertificateResponse:
+        await self._unimplemented(context)
+
+    async def ReportHealth(
+        self, request: pb.ReportHealthRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ReportHealthResponse:
+        await self._unimplemented(context)
+
+    async def ReportInventory(
+        self, request: pb.ReportInventoryRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ReportInventoryResponse:
+        await self._unimplemented(context)
+
+    async def Connect(
         self,
         request_iterator: AsyncIterator[pb.ConnectRequest],
         context: grpc.aio.ServicerContext[pb.ConnectRequest, pb.ConnectResponse],
@@ -46,7 +72,7 @@ async def serve(pki_dir: Path, port_file: Path) -> None:
     )
     port = server.add_secure_port("127.0.0.1:0", creds)
     await server.start()
-    port_file.write_text(str(port))
+    await asyncio.to_thread(port_file.write_text, str(port))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from bench.fleet import DeviceCredentials, enroll, heartbeat, mtls_channel
 from bench.report import Figure, emit, verdict
 from parc.v1 import agent_service_pb2 as pb
 from parc.v1 import agent_service_pb2_grpc as pb_grpc
-from tests.e2e.processes import free_port, init_collector, start_collector, wait_for
+from tests.e2e.processes import Collector, free_port, init_collector, start_collector, wait_for
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ async def _stream(
 ) -> int:
     queue: asyncio.Queue[pb.ConnectRequest | None] = asyncio.Queue(maxsize=1)
 
-    async def requests():  # type: ignore[no-untyped-def]
+    async def requests() -> AsyncIterator[pb.ConnectRequest]:
         while (item := await queue.get()) is not None:
             yield item
 
@@ -87,34 +88,50 @@ async def _round(
     )
 
 
-async def _run(streams: int, seconds: float, rounds: int) -> list[Round]:
+async def _measure(
+    collector: Collector,
+    echo_address: str,
+    echo_pid: int,
+    streams: int,
+    seconds: float,
+    rounds: int,
+) -> list[Round]:
+    token = collector.create_token("Bench", "Bench", uses=streams)
+    ca_pem = collector.ca_cert.read_bytes()
+    devices = [await enroll(collector.enroll_address, ca_pem, token) for _ in range(streams)]
+    results = []
+    for _ in range(rounds):
+        results.append(await _round("echo", echo_address, echo_pid, devices, seconds))
+        results.append(
+            await _round("collector", collector.agent_address, collector.proc.pid, devices, seconds)
+        )
+    return results
+
+
+def _run(streams: int, seconds: float, rounds: int) -> list[Round]:
     with tempfile.TemporaryDirectory(prefix="parc-bench-") as tmp:
         data_dir = Path(tmp) / "collector"
         init_collector(data_dir)
         collector = start_collector(data_dir, free_port(), free_port())
         port_file = Path(tmp) / "echo.port"
         echo = subprocess.Popen(
-            [sys.executable, "-m", "bench.echo_server", "--pki-dir", str(data_dir / "pki"),
-             "--port-file", str(port_file)]
+            [
+                sys.executable,
+                "-m",
+                "bench.echo_server",
+                "--pki-dir",
+                str(data_dir / "pki"),
+                "--port-file",
+                str(port_file),
+            ]
         )
         try:
             echo_port = wait_for(
                 lambda: port_file.exists() and port_file.read_text(), 30, "the echo server"
             )
-            token = collector.create_token("Bench", "Bench", uses=streams)
-            ca_pem = collector.ca_cert.read_bytes()
-            devices = [await enroll(collector.enroll_address, ca_pem, token) for _ in range(streams)]
-            results = []
-            for _ in range(rounds):
-                results.append(
-                    await _round("echo", f"127.0.0.1:{echo_port}", echo.pid, devices, seconds)
-                )
-                results.append(
-                    await _round(
-                        "collector", collector.agent_address, collector.proc.pid, devices, seconds
-                    )
-                )
-            return results
+            return asyncio.run(
+                _measure(collector, f"127.0.0.1:{echo_port}", echo.pid, streams, seconds, rounds)
+            )
         finally:
             echo.terminate()
             echo.wait()
@@ -128,10 +145,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    results = asyncio.run(_run(args.streams, args.seconds, args.rounds))
+    results = _run(args.streams, args.seconds, args.rounds)
 
     def median(target: str, attr: str) -> float:
-        return statistics.median(getattr(r, attr) for r in results if r.target == target)
+        return float(statistics.median(getattr(r, attr) for r in results if r.target == target))
 
     echo_rate = median("echo", "heartbeats_per_s")
     parc_rate = median("collector", "heartbeats_per_s")

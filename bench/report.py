@@ -26,7 +26,10 @@ class Figure:
 
 def this_command() -> str:
     """The command line that is running, to print beside its figures."""
-    return shlex.join(["python", *sys.argv])
+    main = sys.modules["__main__"]
+    spec = getattr(main, "__spec__", None)
+    program = ["-m", spec.name] if spec is not None else [sys.argv[0]]
+    return shlex.join([".venv/bin/python", *program, *sys.argv[1:]])
 
 
 def machine() -> str:

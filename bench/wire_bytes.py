@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import tempfile
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,8 +32,9 @@ class Counters:
     down: int = 0
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, count: Counters,
-                upstream: bool) -> None:
+async def _pipe(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, count: Counters, upstream: bool
+) -> None:
     try:
         while data := await reader.read(65536):
             if upstream:
@@ -48,22 +50,28 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, coun
 async def _proxy(target_port: int, count: Counters) -> asyncio.Server:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", target_port)
-        await asyncio.gather(
-            _pipe(reader, up_writer, count, upstream=True),
-            _pipe(up_reader, writer, count, upstream=False),
-            return_exceptions=True,
-        )
+        try:
+            await asyncio.gather(
+                _pipe(reader, up_writer, count, upstream=True),
+                _pipe(up_reader, writer, count, upstream=False),
+                return_exceptions=True,
+            )
+        except asyncio.CancelledError:
+            # The benchmark is over and its event loop is closing: drop the connection quietly.
+            writer.close()
+            up_writer.close()
 
     return await asyncio.start_server(handle, "127.0.0.1", 0)
 
 
 def _health_report() -> pb.HealthReport:
-    from agent.collectors.health import HealthCollector
-    from agent.convert import health_to_proto
+    """One real health sample of this machine, exactly as the agent builds it."""
+    from agent import wire
+    from agent.collectors import HealthCollector, PsutilProbe
+    from agent.platform import current_platform
 
-    collector = HealthCollector()
-    collector.collect()  # primes the CPU counters, as the agent does at start
-    return health_to_proto(collector.collect(), report_id=str(uuid.uuid4()))
+    collector = HealthCollector(current_platform(), PsutilProbe())
+    return wire.health_report(collector.collect(), report_id=str(uuid.uuid4()))
 
 
 async def _settle(count: Counters) -> tuple[int, int]:
@@ -86,7 +94,7 @@ async def _measure() -> list[Figure]:
             proxy_port = proxy.sockets[0].getsockname()[1]
             queue: asyncio.Queue[pb.ConnectRequest] = asyncio.Queue()
 
-            async def requests():  # type: ignore[no-untyped-def]
+            async def requests() -> AsyncIterator[pb.ConnectRequest]:
                 while True:
                     yield await queue.get()
 
@@ -127,8 +135,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    emit("Bytes on the wire (mutual TLS, through a counting proxy)", asyncio.run(_measure()),
-         args.json)
+    emit(
+        "Bytes on the wire (mutual TLS, through a counting proxy)",
+        asyncio.run(_measure()),
+        args.json,
+    )
 
 
 if __name__ == "__main__":

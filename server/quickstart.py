@@ -170,7 +170,8 @@ def run(layout: Layout, listen: str, exit_when_ready: bool) -> int:
     if not layout.ca_cert.exists():
         print(f"initialising a collector in {layout.collector_dir}")
         _check(
-            _server_cmd("init", "--data-dir", str(layout.collector_dir)), "initialising the collector"
+            _server_cmd("init", "--data-dir", str(layout.collector_dir)),
+            "initialising the collector",
         )
 
     stopping = False
@@ -184,9 +185,7 @@ def run(layout: Layout, listen: str, exit_when_ready: bool) -> int:
     try:
         with layout.collector_log.open("ab") as collector_log:
             collector = subprocess.Popen(
-                _server_cmd(
-                    "run", "--data-dir", str(layout.collector_dir), "--listen", listen
-                ),
+                _server_cmd("run", "--data-dir", str(layout.collector_dir), "--listen", listen),
                 stdout=collector_log,
                 stderr=subprocess.STDOUT,
             )
@@ -200,19 +199,36 @@ def run(layout: Layout, listen: str, exit_when_ready: bool) -> int:
             token = json.loads(
                 _check(
                     _server_cmd(
-                        "token", "create", "--data-dir", str(layout.collector_dir),
-                        "--tenant", "Quickstart", "--site", "Local", "--uses", "1",
-                        "--expires", "10m", "--json",
+                        "token",
+                        "create",
+                        "--data-dir",
+                        str(layout.collector_dir),
+                        "--tenant",
+                        "Quickstart",
+                        "--site",
+                        "Local",
+                        "--uses",
+                        "1",
+                        "--expires",
+                        "10m",
+                        "--json",
                     ),
                     "creating an enrolment token",
                 )
             )
             _check(
                 _agent_cmd(
-                    "enroll", "--server", agent_address,
-                    "--enroll-server", _enroll_address(listen, info),
-                    "--token", str(token["secret"]), "--ca-cert", str(layout.ca_cert),
-                    "--state-dir", str(layout.agent_dir),
+                    "enroll",
+                    "--server",
+                    agent_address,
+                    "--enroll-server",
+                    _enroll_address(listen, info),
+                    "--token",
+                    str(token["secret"]),
+                    "--ca-cert",
+                    str(layout.ca_cert),
+                    "--state-dir",
+                    str(layout.agent_dir),
                 ),
                 "enrolling the local agent",
             )
@@ -246,8 +262,8 @@ def run(layout: Layout, listen: str, exit_when_ready: bool) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        for proc, name in zip(reversed(processes), ("agent", "collector")[-len(processes) :]):
-            _stop(proc, name)
+        for proc in reversed(processes):  # the agent first, then the collector
+            _stop(proc, "the agent" if proc is not processes[0] else "the collector")
         signal.signal(signal.SIGTERM, previous)
     print("stopped the agent and the collector")
     return 0

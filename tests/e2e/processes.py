@@ -107,8 +107,17 @@ class Collector:
 
     def create_token(self, tenant: str = "Acme", site: str = "HQ", uses: int = 1) -> str:
         out = self.cli(
-            "token", "create", "--tenant", tenant, "--site", site, "--uses", str(uses),
-            "--expires", "1h", "--json",
+            "token",
+            "create",
+            "--tenant",
+            tenant,
+            "--site",
+            site,
+            "--uses",
+            str(uses),
+            "--expires",
+            "1h",
+            "--json",
         ).stdout
         secret: str = json.loads(out)["secret"]
         return secret
@@ -130,9 +139,16 @@ def start_collector(data_dir: Path, agent_port: int = 0, enroll_port: int = 0) -
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
             [
-                sys.executable, "-m", "server.cli", "run", "--data-dir", str(data_dir),
-                "--listen", f"127.0.0.1:{agent_port}",
-                "--enroll-listen", f"127.0.0.1:{enroll_port}",
+                sys.executable,
+                "-m",
+                "server.cli",
+                "run",
+                "--data-dir",
+                str(data_dir),
+                "--listen",
+                f"127.0.0.1:{agent_port}",
+                "--enroll-listen",
+                f"127.0.0.1:{enroll_port}",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -168,8 +184,15 @@ class Agent:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 [
-                    sys.executable, "-m", "agent.cli", "run", "--state-dir", str(self.state_dir),
-                    "--server", server, *args,
+                    sys.executable,
+                    "-m",
+                    "agent.cli",
+                    "run",
+                    "--state-dir",
+                    str(self.state_dir),
+                    "--server",
+                    server,
+                    *args,
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -191,9 +214,17 @@ class Agent:
 
 def enroll_agent(collector: Collector, state_dir: Path, token: str) -> Agent:
     agent_cli(
-        "enroll", "--server", collector.agent_address,
-        "--enroll-server", collector.enroll_address,
-        "--token", token, "--ca-cert", str(collector.ca_cert), "--state-dir", str(state_dir),
+        "enroll",
+        "--server",
+        collector.agent_address,
+        "--enroll-server",
+        collector.enroll_address,
+        "--token",
+        token,
+        "--ca-cert",
+        str(collector.ca_cert),
+        "--state-dir",
+        str(state_dir),
     )
     identity = json.loads((state_dir / "identity" / "device.json").read_text())
     return Agent(state_dir, str(identity["device_id"]))

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import stat
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.processes import (
-    Agent,
     Collector,
     enroll_agent,
     free_port,
@@ -47,25 +47,36 @@ def health_rows(data_dir: Path, device_id: str) -> list[tuple[str, datetime]]:
 
 
 def _as_datetime(value: object) -> datetime:
-    return datetime.fromisoformat(str(value).replace(" ", "T"))
+    # SQLite holds the collector's timestamps as naive UTC.
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
-def test_agent_enrols_and_its_health_reaches_the_store(collector: Collector, tmp_path: Path) -> None:
+def test_agent_enrols_and_its_health_reaches_the_store(
+    collector: Collector, tmp_path: Path
+) -> None:
     agent = enroll_agent(collector, tmp_path / "agent", collector.create_token("Acme", "Paris"))
     key = agent.state_dir / "identity" / "device.key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
 
     with running(agent, collector.agent_address, *FAST):
         device = wait_for(
-            lambda: (d := collector.device(agent.device_id)) and d["online"] and
-            d["cpu_percent"] is not None and d,
-            30, "the device to be online with health figures",
+            lambda: (
+                (d := collector.device(agent.device_id))
+                and d["online"]
+                and d["cpu_percent"] is not None
+                and d
+            ),
+            30,
+            "the device to be online with health figures",
         )
         assert device["tenant"] == "Acme"
         assert device["site"] == "Paris"
         assert 0.0 <= device["memory_percent"] <= 100.0
-        rows = wait_for(lambda: len(r := health_rows(collector.data_dir, agent.device_id)) >= 2 and r,
-                        30, "two health samples in the store")
+        rows = wait_for(
+            lambda: (r := health_rows(collector.data_dir, agent.device_id))[1:] and r,
+            30,
+            "two health samples in the store",
+        )
         assert len({report_id for report_id, _ in rows}) == len(rows)
         status = agent.status()
         assert status["device_id"] == agent.device_id
@@ -77,11 +88,17 @@ def test_revoked_device_is_cut_off_and_nothing_more_is_stored(
 ) -> None:
     agent = enroll_agent(collector, tmp_path / "agent", collector.create_token())
     with running(agent, collector.agent_address, *FAST):
-        wait_for(lambda: len(health_rows(collector.data_dir, agent.device_id)) >= 2, 30,
-                 "health samples before the revocation")
+        wait_for(
+            lambda: len(health_rows(collector.data_dir, agent.device_id)) >= 2,
+            30,
+            "health samples before the revocation",
+        )
         collector.cli("device", "revoke", agent.device_id)
-        wait_for(lambda: (d := collector.device(agent.device_id)) and d["revoked"] and
-                 not d["online"], 10, "the device to show as revoked")
+        wait_for(
+            lambda: (d := collector.device(agent.device_id)) and d["revoked"] and not d["online"],
+            10,
+            "the device to show as revoked",
+        )
         time.sleep(5)  # let anything already in flight land
         before = len(health_rows(collector.data_dir, agent.device_id))
         time.sleep(4)  # the agent keeps sampling every second; the collector must refuse it all
@@ -100,8 +117,11 @@ def test_samples_taken_while_the_collector_is_down_arrive_once_and_in_order(
     agent = enroll_agent(collector, tmp_path / "agent", collector.create_token())
     try:
         with running(agent, collector.agent_address, *FAST):
-            wait_for(lambda: len(health_rows(data_dir, agent.device_id)) >= 2, 30,
-                     "health samples before the outage")
+            wait_for(
+                lambda: len(health_rows(data_dir, agent.device_id)) >= 2,
+                30,
+                "health samples before the outage",
+            )
             assert collector.stop() == 0, collector.log()
             down_at = datetime.now().astimezone()
             time.sleep(6)
@@ -109,7 +129,8 @@ def test_samples_taken_while_the_collector_is_down_arrive_once_and_in_order(
             collector = start_collector(data_dir, *ports)
             wait_for(
                 lambda: any(t > up_at for _, t in health_rows(data_dir, agent.device_id)),
-                60, "samples taken after the collector came back",
+                60,
+                "samples taken after the collector came back",
             )
         rows = health_rows(data_dir, agent.device_id)
         times = [t for _, t in rows]
@@ -117,7 +138,7 @@ def test_samples_taken_while_the_collector_is_down_arrive_once_and_in_order(
         assert times == sorted(times), "samples were stored out of order"
         during_outage = [t for t in times if down_at < t < up_at]
         assert len(during_outage) >= 3, "samples taken during the outage were lost"
-        gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+        gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
         assert max(gaps) < 5, f"a sample went missing (gap of {max(gaps):.1f} s)"
     finally:
         collector.stop()
