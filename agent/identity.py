@@ -24,6 +24,7 @@ from agent import __version__
 from agent.address import Address
 from agent.channel import ENROLL_TIMEOUT_S, enroll_channel
 from agent.config import render_config
+from agent.der import DerError, pem_to_der, serial_and_validity
 from agent.files import replace_file, sync_dir, write_new_file
 from agent.state import StatePaths
 from parc.v1 import agent_service_pb2 as pb
@@ -113,11 +114,13 @@ def _load_cert(pem: bytes, what: str) -> Certificate:
 
 
 def certificate_info(cert_pem: bytes) -> CertificateInfo:
-    cert = _load_cert(cert_pem, "the device certificate")
+    """Serial and validity, read without `cryptography` (kept out of `run` until needed)."""
+    try:
+        serial, not_before, not_after = serial_and_validity(pem_to_der(cert_pem))
+    except DerError as exc:
+        raise IdentityError(f"the device certificate is unreadable: {exc}") from None
     return CertificateInfo(
-        serial_hex=format(cert.serial_number, "x"),
-        not_before=cert.not_valid_before_utc,
-        not_after=cert.not_valid_after_utc,
+        serial_hex=format(serial, "x"), not_before=not_before, not_after=not_after
     )
 
 
