@@ -31,6 +31,7 @@ from server.services.clock import utc_now
 from server.services.commands import CommandService
 from server.services.devices import DeviceService
 from server.services.enrollment import EnrollmentService
+from server.services.presence import PresenceRecorder
 from server.services.reports import ReportService
 from server.settings import Address, CollectorSettings
 from server.store.database import create_engine, migrate, resolve_database_url, session_factory
@@ -54,6 +55,7 @@ class RunningCollector:
     _server: grpc.aio.Server
     _watcher: Watcher
     _registry: ConnectionRegistry
+    _presence: PresenceRecorder
     _engine: AsyncEngine
     _stopped: bool = False
 
@@ -66,6 +68,7 @@ class RunningCollector:
         # Streams never finish on their own: end them so agents reconnect elsewhere at once.
         self._registry.end_all(grpc.StatusCode.UNAVAILABLE, SHUTDOWN_MESSAGE)
         await self._server.stop(grace)
+        await self._presence.stop()
         await self._engine.dispose()
         _remove_run_file(self.run_file)
         log.info("collector stopped")
@@ -117,12 +120,14 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
     devices = DeviceService(sessions, clock, settings.offline_after)
     commands = CommandService(sessions, clock)
     registry = ConnectionRegistry()
+    presence = PresenceRecorder(devices, settings.presence_flush_s)
     servicer = AgentServicer(
         enrollment=EnrollmentService(sessions, authority, clock, settings.certificate_lifetime),
         devices=devices,
         reports=ReportService(sessions, clock),
         commands=commands,
         registry=registry,
+        presence=presence,
         clock=clock,
     )
 
@@ -143,11 +148,13 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
     enroll_address = settings.enroll_address.with_port(enroll_port)
 
     await server.start()
+    presence.start()
     watcher = Watcher(registry, devices, commands, settings.watch_interval_s)
     try:
         await watcher.start()
     except BaseException:
         await server.stop(None)
+        await presence.stop()
         raise
     _write_run_file(settings.run_file, agent_address, enroll_address)
     log.info(
@@ -160,6 +167,7 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
         _server=server,
         _watcher=watcher,
         _registry=registry,
+        _presence=presence,
         _engine=engine,
     )
 

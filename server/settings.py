@@ -121,6 +121,7 @@ class CollectorSettings:
     certificate_lifetime: timedelta = timedelta(days=30)
     offline_after: timedelta = timedelta(seconds=90)
     watch_interval_s: float = 1.0
+    presence_flush_s: float = 1.0
     shutdown_grace_s: float = 5.0
 
     @property

@@ -24,6 +24,7 @@ from server.services.commands import CommandService
 from server.services.devices import DeviceService
 from server.services.enrollment import EnrollmentService
 from server.services.errors import InvalidArgument
+from server.services.presence import PresenceRecorder
 from server.services.records import DeviceIdentity, PendingCommand
 from server.services.reports import ReportService
 
@@ -43,6 +44,7 @@ class AgentServicer(pb_grpc.AgentServiceServicer):
         reports: ReportService,
         commands: CommandService,
         registry: ConnectionRegistry,
+        presence: PresenceRecorder,
         clock: Callable[[], datetime],
     ) -> None:
         self._enrollment = enrollment
@@ -50,6 +52,7 @@ class AgentServicer(pb_grpc.AgentServiceServicer):
         self._reports = reports
         self._commands = commands
         self._registry = registry
+        self._presence = presence
         self._clock = clock
 
     async def Enroll(self, request: pb.EnrollRequest, context: Context) -> pb.EnrollResponse:
@@ -86,6 +89,7 @@ class AgentServicer(pb_grpc.AgentServiceServicer):
     ) -> AsyncIterator[pb.ConnectResponse]:
         identity = current_device()
         stream = self._registry.open(identity.device_id)
+        self._presence.seen(identity.device_id, self._clock())
         reader = asyncio.create_task(self._read(identity, request_iterator, stream))
         log.info("device %s connected", identity.device_id)
         try:
@@ -120,7 +124,7 @@ class AgentServicer(pb_grpc.AgentServiceServicer):
                 kind = request.WhichOneof("message")
                 if kind == "heartbeat":
                     now = self._clock()
-                    await self._devices.touch(identity.device_id, now)
+                    self._presence.seen(identity.device_id, now)
                     await stream.put_reply(convert.heartbeat_ack(request.heartbeat.sequence, now))
                 elif kind == "command_ack":
                     ack = request.command_ack

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, Select, or_, select, update
+from sqlalchemy import Row, Select, Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.services.clock import Clock, utc_now
@@ -98,6 +98,29 @@ class DeviceService:
         async with self._sessions.begin() as session:
             await begin_write(session)
             await touch_in(session, device_id, when)
+
+    async def touch_many(self, marks: Mapping[str, datetime]) -> None:
+        """Record many last-seen times in one statement (see ``server.services.presence``)."""
+        if not marks:
+            return
+        table = cast(Table, DeviceRow.__table__)
+        devices = table.c
+        # Core executemany (one statement, many parameter sets): the ORM's bulk UPDATE by
+        # primary key cannot carry the "never move backwards" condition.
+        statement = (
+            update(table)
+            .where(
+                devices.id == bindparam("device_id"),
+                or_(devices.last_seen_at.is_(None), devices.last_seen_at < bindparam("when")),
+            )
+            .values(last_seen_at=bindparam("when"))
+        )
+        async with self._sessions.begin() as session:
+            await begin_write(session)
+            connection = await session.connection()
+            await connection.execute(
+                statement, [{"device_id": d, "when": w} for d, w in sorted(marks.items())]
+            )
 
     async def list_devices(self) -> list[DeviceSummary]:
         """Every device with its tenant, site, state and latest health figures."""

@@ -118,10 +118,14 @@ async def test_heartbeat_on_the_stream_is_acknowledged_and_marks_the_device_seen
     assert reply.WhichOneof("message") == "heartbeat_ack"
     assert reply.heartbeat_ack.sequence == 42
     assert reply.heartbeat_ack.HasField("server_time")
-    summary = next(
-        d for d in await harness.devices().list_devices() if d.device_id == agent.device_id
-    )
-    assert summary.last_seen_at is not None and summary.online
+
+    async def seen() -> bool:
+        devices = await harness.devices().list_devices()
+        summary = next(d for d in devices if d.device_id == agent.device_id)
+        return summary.last_seen_at is not None and summary.online
+
+    # Last-seen marks are coalesced and written about once a second (server.services.presence).
+    await eventually(seen, "the heartbeat to mark the device seen")
 
     await call.done_writing()
     assert await asyncio.wait_for(call.read(), WAIT_S) == grpc.aio.EOF

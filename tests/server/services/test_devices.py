@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from server.services.errors import NotFound, Unauthenticated
+from server.services.presence import PresenceRecorder
 from tests.server.pki.csrs import csr_der, new_key
 from tests.server.services.support import Collector, health, inventory
 
@@ -159,3 +161,45 @@ async def test_old_certificate_still_authenticates_until_it_expires(collector: C
     await collector.enrollment.renew(identity, csr_der(new_key()))
     again = await collector.devices.authenticate(identity.serial, identity.device_id)
     assert again == identity
+
+
+async def test_touch_many_writes_every_mark_and_never_moves_backwards(
+    collector: Collector,
+) -> None:
+    _, first = await collector.enroll()
+    _, second = await collector.enroll()
+    later = collector.clock.now + timedelta(seconds=30)
+    await collector.devices.touch(first.device_id, later)
+    await collector.devices.touch_many(
+        {first.device_id: later - timedelta(seconds=10), second.device_id: later}
+    )
+    assert (await collector.devices.get(first.device_id)).last_seen_at == later
+    assert (await collector.devices.get(second.device_id)).last_seen_at == later
+
+
+async def test_presence_recorder_coalesces_marks_into_one_write(collector: Collector) -> None:
+    _, identity = await collector.enroll()
+    presence = PresenceRecorder(collector.devices)
+    newest = collector.clock.now + timedelta(seconds=5)
+    presence.seen(identity.device_id, newest)
+    presence.seen(identity.device_id, newest - timedelta(seconds=3))
+    assert presence.pending == 1
+    assert (await collector.devices.get(identity.device_id)).last_seen_at is None
+    assert await presence.flush() == 1
+    assert presence.pending == 0
+    assert (await collector.devices.get(identity.device_id)).last_seen_at == newest
+    assert await presence.flush() == 0
+
+
+class _FailingStore:
+    async def touch_many(self, marks: Mapping[str, datetime]) -> None:
+        raise OSError("database unreachable")
+
+
+async def test_presence_marks_survive_a_failed_write() -> None:
+    presence = PresenceRecorder(_FailingStore())
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    presence.seen("device-1", when)
+    with pytest.raises(OSError, match="unreachable"):
+        await presence.flush()
+    assert presence.pending == 1
