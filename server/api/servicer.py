@@ -81,8 +81,8 @@ class AgentServicer(pb_grpc.AgentServiceServicer):
         self, request: pb.ReportInventoryRequest, context: Context
     ) -> pb.ReportInventoryResponse:
         snapshots = [convert.inventory_snapshot(report) for report in request.reports]
-        accepted = await self._reports.store_inventory(current_device(), snapshots)
-        return pb.ReportInventoryResponse(accepted_report_ids=accepted)
+        receipt = await self._reports.store_inventory(current_device(), snapshots)
+        return convert.inventory_response(receipt)
 
     async def Connect(
         self, request_iterator: AsyncIterator[pb.ConnectRequest], context: Context

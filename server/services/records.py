@@ -100,15 +100,143 @@ class HealthSample:
     load15: float
     uptime_seconds: int
     filesystems: tuple[FilesystemSample, ...] = ()
+    # The signals below came with the second wire revision; None / () where not reported.
+    load1_per_core: float | None = None
+    load5_per_core: float | None = None
+    load15_per_core: float | None = None
+    temperatures: tuple[TemperatureReading, ...] = ()
+    fans: tuple[FanReading, ...] = ()
+    memory_pressure: PressureStall | None = None
+    oom_kills: int | None = None
+    reboot_pending: bool | None = None
+    reboot_pending_reasons: tuple[str, ...] = ()
+    pending_updates: int | None = None
+    pending_security_updates: int | None = None
+    batteries: tuple[BatteryHealth, ...] = ()
+    disks: tuple[DiskHealth, ...] = ()
+    unavailable: tuple[UnavailableSignal, ...] = ()
+
+
+@dataclass(frozen=True)
+class TemperatureReading:
+    """One temperature sensor, in degrees Celsius."""
+
+    sensor: str
+    label: str
+    celsius: float
+    high_celsius: float | None = None
+    critical_celsius: float | None = None
+
+
+@dataclass(frozen=True)
+class FanReading:
+    """One fan."""
+
+    sensor: str
+    label: str
+    rpm: int
+
+
+@dataclass(frozen=True)
+class PressureStall:
+    """Linux memory pressure (PSI): share of time tasks stalled, in percent."""
+
+    some_avg10: float
+    some_avg60: float
+    some_avg300: float
+    full_avg10: float
+    full_avg60: float
+    full_avg300: float
+
+
+@dataclass(frozen=True)
+class BatteryHealth:
+    """One battery's wear and state. ``status``: one of ``BATTERY_STATUSES`` or ""."""
+
+    name: str
+    manufacturer: str = ""
+    model: str = ""
+    serial_number: str = ""
+    design_capacity: int = 0
+    full_capacity: int = 0
+    capacity_unit: str = ""
+    wear_percent: float | None = None
+    cycle_count: int | None = None
+    charge_percent: float | None = None
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class SmartAttribute:
+    """One ATA SMART attribute."""
+
+    id: int
+    name: str
+    value: int
+    worst: int
+    threshold: int
+    raw: int
+    when_failed: str = ""
+
+
+@dataclass(frozen=True)
+class NvmeHealth:
+    """The NVMe SMART/Health Information log page."""
+
+    critical_warning: int = 0
+    percentage_used: int = 0
+    media_errors: int = 0
+    available_spare: int = 0
+    available_spare_threshold: int = 0
+    unsafe_shutdowns: int = 0
+    power_on_hours: int = 0
+
+
+@dataclass(frozen=True)
+class DiskHealth:
+    """The SMART health of one disk. ``protocol``: one of ``DISK_PROTOCOLS`` or ""."""
+
+    device: str
+    model: str = ""
+    serial_number: str = ""
+    protocol: str = ""
+    smart_available: bool = False
+    unavailable_reason: str = ""
+    passed: bool | None = None
+    exit_status: int = 0
+    exit_status_flags: tuple[str, ...] = ()
+    attributes: tuple[SmartAttribute, ...] = ()
+    nvme: NvmeHealth | None = None
+    temperature_celsius: float | None = None
+    power_on_hours: int | None = None
+
+
+@dataclass(frozen=True)
+class UnavailableSignal:
+    """A health signal a report lacks, and why."""
+
+    signal: str
+    reason: str
+
+
+FORM_FACTORS = ("laptop", "desktop", "server", "virtual_machine", "tablet")
+DISK_TYPES = ("hdd", "ssd", "nvme")
+DISK_PROTOCOLS = ("ata", "nvme", "scsi")
+BATTERY_STATUSES = ("charging", "discharging", "full", "not_charging")
+SOFTWARE_SOURCES = ("deb", "rpm", "msi", "registry", "app_bundle", "snap", "flatpak", "msix")
+ACTIVATION_STATES = ("licensed", "unlicensed", "grace", "notification")
+SECTIONS = ("hardware", "software", "licences")
 
 
 @dataclass(frozen=True)
 class DiskFacts:
-    """A block device in an inventory."""
+    """A block device in an inventory. ``type``: one of ``DISK_TYPES`` or "" (unknown)."""
 
     name: str
     model: str
     size_bytes: int
+    serial_number: str = ""
+    type: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,28 +246,137 @@ class InterfaceFacts:
     name: str
     mac_address: str
     addresses: tuple[str, ...] = ()
+    speed_mbps: int = 0
+    physical: bool = False
+
+
+@dataclass(frozen=True)
+class MemoryModule:
+    """One installed memory module."""
+
+    slot: str
+    size_bytes: int
+    type: str = ""
+    speed_mts: int = 0
+    manufacturer: str = ""
+    part_number: str = ""
+    serial_number: str = ""
+
+
+@dataclass(frozen=True)
+class SoftwarePackage:
+    """One installed application. ``source``: one of ``SOFTWARE_SOURCES`` or ""."""
+
+    name: str
+    version: str
+    publisher: str = ""
+    source: str = ""
+    architecture: str = ""
+    install_time: datetime | None = None
+    identifier: str = ""
+
+
+@dataclass(frozen=True)
+class ProductActivation:
+    """Licence state of a Windows or Office product; the product key's last 5 characters."""
+
+    product: str
+    name: str
+    channel: str = ""
+    state: str = ""
+    partial_product_key: str = ""
+
+
+@dataclass(frozen=True)
+class PackageLicence:
+    """The declared licence of one installed package (``spdx`` empty when not all SPDX)."""
+
+    package: str
+    source: str
+    spdx: str
+    declared: str
+
+
+@dataclass(frozen=True)
+class LicenceFacts:
+    """The licences section of an inventory."""
+
+    activations: tuple[ProductActivation, ...] = ()
+    packages: tuple[PackageLicence, ...] = ()
 
 
 @dataclass(frozen=True)
 class InventorySnapshot:
-    """One hardware/OS inventory report from an agent."""
+    """One inventory report from an agent: three sections, each in full or as its hash alone.
+
+    Hardware (OS + hardware fields): in full unless ``hardware_included`` is False, when
+    only ``hardware_hash`` says what it is. Software and licences: None when not sent, in
+    which case a non-empty hash means "unchanged", and an empty one "not collected".
+    """
 
     report_id: str
     collect_time: datetime
-    os_family: str
-    os_name: str
-    os_version: str
-    kernel: str
-    hostname: str
-    vendor: str
-    model: str
-    serial_number: str
-    cpu_model: str
-    cpu_cores: int
-    cpu_threads: int
-    memory_total_bytes: int
+    os_family: str = ""
+    os_name: str = ""
+    os_version: str = ""
+    kernel: str = ""
+    hostname: str = ""
+    vendor: str = ""
+    model: str = ""
+    serial_number: str = ""
+    cpu_model: str = ""
+    cpu_cores: int = 0
+    cpu_threads: int = 0
+    memory_total_bytes: int = 0
     disks: tuple[DiskFacts, ...] = ()
     interfaces: tuple[InterfaceFacts, ...] = ()
+    os_build: str = ""
+    uuid: str = ""
+    bios_vendor: str = ""
+    bios_version: str = ""
+    bios_date: str = ""
+    chassis_type: int = 0
+    form_factor: str = ""
+    cpu_sockets: int = 0
+    virtualization: str = ""
+    memory_modules: tuple[MemoryModule, ...] = ()
+    hardware_included: bool = True
+    hardware_hash: str = ""
+    software: tuple[SoftwarePackage, ...] | None = None
+    software_hash: str = ""
+    licences: LicenceFacts | None = None
+    licences_hash: str = ""
+
+
+@dataclass(frozen=True)
+class InventoryReceipt:
+    """What the collector answers to an inventory batch."""
+
+    accepted_report_ids: list[str]
+    full_inventory_requested: bool = False
+
+
+@dataclass(frozen=True)
+class SectionState:
+    """The inventory section a device last sent in full, as the collector holds it."""
+
+    section: str
+    content_hash: str
+    report_id: str
+    collect_time: datetime
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class DeviceDetails:
+    """Everything the collector holds about one device (``parc-server device show``)."""
+
+    summary: DeviceSummary
+    inventory: InventorySnapshot | None
+    health: HealthSample | None
+    software: tuple[SoftwarePackage, ...]
+    licences: LicenceFacts
+    sections: tuple[SectionState, ...]
 
 
 @dataclass(frozen=True)
@@ -172,6 +409,8 @@ class DeviceSummary:
     load1: float | None = None
     uptime_seconds: int | None = None
     health_time: datetime | None = None
+    os_version: str | None = None
+    form_factor: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 

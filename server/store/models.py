@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -30,6 +32,13 @@ SERIAL_HEX_LENGTH = 40
 DEVICE_ID_LENGTH = 36
 REPORT_ID_LENGTH = 64
 NAME_LENGTH = 100
+HASH_LENGTH = 64  # SHA-256, hex
+SECTION_LENGTH = 16
+SOURCE_LENGTH = 16
+
+EMPTY_TEXT = text("''")
+ZERO = text("0")
+EMPTY_LIST = text("'[]'")
 
 # 64-bit on PostgreSQL; plain INTEGER on SQLite so it is the rowid and autoincrements.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -147,6 +156,21 @@ class HealthSampleRow(Base):
     load15: Mapped[float] = mapped_column(Float)
     uptime_seconds: Mapped[int] = mapped_column(BigInteger)
     filesystems: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # Added in 0002. Scalars are columns (charted, filtered); lists are JSON. NULL: unknown.
+    load1_per_core: Mapped[float | None] = mapped_column(Float)
+    load5_per_core: Mapped[float | None] = mapped_column(Float)
+    load15_per_core: Mapped[float | None] = mapped_column(Float)
+    oom_kills: Mapped[int | None] = mapped_column(BigInteger)
+    reboot_pending: Mapped[bool | None] = mapped_column(Boolean)
+    pending_updates: Mapped[int | None] = mapped_column(Integer)
+    pending_security_updates: Mapped[int | None] = mapped_column(Integer)
+    memory_pressure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    temperatures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, server_default=EMPTY_LIST)
+    fans: Mapped[list[dict[str, Any]]] = mapped_column(JSON, server_default=EMPTY_LIST)
+    batteries: Mapped[list[dict[str, Any]]] = mapped_column(JSON, server_default=EMPTY_LIST)
+    disk_health: Mapped[list[dict[str, Any]]] = mapped_column(JSON, server_default=EMPTY_LIST)
+    unavailable: Mapped[list[dict[str, Any]]] = mapped_column(JSON, server_default=EMPTY_LIST)
+    reboot_pending_reasons: Mapped[list[str]] = mapped_column(JSON, server_default=EMPTY_LIST)
 
 
 class InventoryReportRow(Base):
@@ -183,6 +207,117 @@ class DeviceInventoryRow(Base):
     memory_total_bytes: Mapped[int] = mapped_column(BigInteger)
     disks: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     interfaces: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # Added in 0002: hardware identity. Memory modules, like disks and interfaces, are JSON:
+    # a handful per machine, always read and replaced with the whole row, never queried alone.
+    os_build: Mapped[str] = mapped_column(Text, server_default=EMPTY_TEXT)
+    uuid: Mapped[str] = mapped_column(Text, server_default=EMPTY_TEXT)
+    bios_vendor: Mapped[str] = mapped_column(Text, server_default=EMPTY_TEXT)
+    bios_version: Mapped[str] = mapped_column(Text, server_default=EMPTY_TEXT)
+    bios_date: Mapped[str] = mapped_column(Text, server_default=EMPTY_TEXT)
+    chassis_type: Mapped[int] = mapped_column(Integer, server_default=ZERO)
+    form_factor: Mapped[str] = mapped_column(String(32), server_default=EMPTY_TEXT)
+    cpu_sockets: Mapped[int] = mapped_column(Integer, server_default=ZERO)
+    virtualization: Mapped[str] = mapped_column(Text, server_default=EMPTY_TEXT)
+    memory_modules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, server_default=EMPTY_LIST)
+
+
+class InventorySectionRow(Base):
+    """The section (hardware, software, licences) a device last sent in full, and its hash.
+
+    One row per device and section, so each section is stored, dated and compared on its
+    own: a report may carry software in full while its hardware is a hash alone.
+    """
+
+    __tablename__ = "inventory_sections"
+
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    section: Mapped[str] = mapped_column(String(SECTION_LENGTH), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    report_id: Mapped[str] = mapped_column(String(REPORT_ID_LENGTH))
+    collect_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SoftwareTitleRow(Base):
+    """An application as (name, publisher, source), shared by every device that has it.
+
+    Unique by ``title_key``, the SHA-256 of the three: a fixed-size key indexes any text
+    (PostgreSQL refuses B-tree entries over about 2.7 kB), and one column compares fast.
+    """
+
+    __tablename__ = "software_titles"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    title_key: Mapped[str] = mapped_column(String(HASH_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    publisher: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(SOURCE_LENGTH))
+
+
+class DeviceSoftwareRow(Base):
+    """One application installed on a device (a link to its title), updated by difference.
+
+    A link is (title, version, architecture, identifier); only ``install_time`` changes in
+    place. The store keeps one row per link and device: each device's inventory is written
+    under a lock on its device row.
+    """
+
+    __tablename__ = "device_software"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    title_id: Mapped[int] = mapped_column(ForeignKey("software_titles.id"), index=True)
+    version: Mapped[str] = mapped_column(Text)
+    architecture: Mapped[str] = mapped_column(Text)
+    identifier: Mapped[str] = mapped_column(Text)
+    install_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DeviceActivationRow(Base):
+    """A Windows or Office product's activation on a device; one per (product, name)."""
+
+    __tablename__ = "device_activations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    product: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(SOURCE_LENGTH))
+    # The last five characters at most (enforced by the services): not a secret.
+    partial_product_key: Mapped[str] = mapped_column(String(5))
+
+
+class DeclaredLicenceRow(Base):
+    """A licence as declared by packages (source, SPDX, text), shared by every package.
+
+    A distribution has a few hundred distinct licence texts for thousands of packages on
+    thousands of machines: each text is stored once. Unique by ``licence_key`` (SHA-256).
+    """
+
+    __tablename__ = "declared_licences"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    licence_key: Mapped[str] = mapped_column(String(HASH_LENGTH), unique=True)
+    source: Mapped[str] = mapped_column(String(SOURCE_LENGTH))
+    spdx: Mapped[str] = mapped_column(Text)
+    declared: Mapped[str] = mapped_column(Text)
+
+
+class DevicePackageLicenceRow(Base):
+    """The declared licence of one package on a device, updated by difference.
+
+    Keyed by package name rather than tied to a software link: the licences section has
+    its own hash and arrives on its own, and a package upgrade that keeps its licence
+    changes the software section only.
+    """
+
+    __tablename__ = "device_package_licences"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    package: Mapped[str] = mapped_column(Text)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("declared_licences.id"), index=True)
 
 
 class CommandRow(Base):

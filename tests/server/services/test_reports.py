@@ -13,7 +13,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from server.services.errors import InvalidArgument
-from server.services.records import FilesystemSample, HealthSample, InventorySnapshot
+from server.services.records import (
+    FilesystemSample,
+    HealthSample,
+    InventoryReceipt,
+    InventorySnapshot,
+)
 from server.services.reports import MAX_BATCH, validate_report_id
 from server.store.models import DeviceInventoryRow, HealthSampleRow, InventoryReportRow
 from tests.server.services.support import Collector, health, inventory
@@ -127,7 +132,7 @@ async def test_health_batches_have_a_size_limit(collector: Collector) -> None:
 async def test_an_empty_batch_only_marks_the_device_seen(collector: Collector) -> None:
     _, identity = await collector.enroll()
     assert await collector.reports.store_health(identity, []) == []
-    assert await collector.reports.store_inventory(identity, []) == []
+    assert await collector.reports.store_inventory(identity, []) == InventoryReceipt([])
     assert await stored_health_ids(collector) == []
     assert (await collector.devices.get(identity.device_id)).last_seen_at == collector.clock.now
 
@@ -143,18 +148,36 @@ async def test_inventory_keeps_the_newest_snapshot(collector: Collector) -> None
     older = inventory("inv-1", t0, os_name="Debian 11")
     newer = inventory("inv-2", t0 + timedelta(hours=1), os_name="Debian 12")
 
-    assert await collector.reports.store_inventory(identity, [newer]) == ["inv-2"]
+    assert (await collector.reports.store_inventory(identity, [newer])).accepted_report_ids == [
+        "inv-2"
+    ]
     # An older snapshot arriving late does not replace the newer one.
-    assert await collector.reports.store_inventory(identity, [older]) == ["inv-1"]
+    assert (await collector.reports.store_inventory(identity, [older])).accepted_report_ids == [
+        "inv-1"
+    ]
     [row] = await stored_inventory(collector)
     assert (row.report_id, row.os_name, row.collect_time) == (
         "inv-2",
         "Debian 12",
         newer.collect_time,
     )
-    assert row.disks == [{"name": "nvme0n1", "model": "Samsung PM9A1", "size_bytes": 512 << 30}]
+    assert row.disks == [
+        {
+            "name": "nvme0n1",
+            "model": "Samsung PM9A1",
+            "size_bytes": 512 << 30,
+            "serial_number": "",
+            "type": "",
+        }
+    ]
     assert row.interfaces == [
-        {"name": "eth0", "mac_address": "00:11:22:33:44:55", "addresses": ["192.0.2.10", "fe80::1"]}
+        {
+            "name": "eth0",
+            "mac_address": "00:11:22:33:44:55",
+            "addresses": ["192.0.2.10", "fe80::1"],
+            "speed_mbps": 0,
+            "physical": False,
+        }
     ]
 
     newest = inventory("inv-3", t0 + timedelta(hours=2), os_name="Debian 13")
@@ -168,8 +191,8 @@ async def test_inventory_report_ids_are_stored_once(collector: Collector) -> Non
     _, identity = await collector.enroll()
     snapshot = inventory("inv-1", collector.clock.now)
     await collector.reports.store_inventory(identity, [snapshot])
-    accepted = await collector.reports.store_inventory(identity, [snapshot, snapshot])
-    assert accepted == ["inv-1", "inv-1"]
+    receipt = await collector.reports.store_inventory(identity, [snapshot, snapshot])
+    assert receipt == InventoryReceipt(["inv-1", "inv-1"], full_inventory_requested=False)
     assert await collector.count(InventoryReportRow) == 1
     assert len(await stored_inventory(collector)) == 1
 

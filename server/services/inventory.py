@@ -1,0 +1,489 @@
+"""Storing an inventory's sections: hardware, software and licences, each with its hash.
+
+An agent sends a section in full when it changed and as its hash alone otherwise
+(``plan_sections`` decides what to store and whether to ask for a full resend). Software
+is stored as titles shared by every device plus per-device links, and links (like
+activations and package licences) are updated by difference: the device's current rows
+are loaded once, then only new rows are inserted, only gone rows deleted and only changed
+rows updated, each kind in one statement. Every function here runs inside the caller's
+write transaction, after ``lock_device``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar, cast
+
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from server.services.records import (
+    InventorySnapshot,
+    LicenceFacts,
+    PackageLicence,
+    ProductActivation,
+    SoftwarePackage,
+)
+from server.store.dialect import upsert_insert
+from server.store.models import (
+    DeclaredLicenceRow,
+    DeviceActivationRow,
+    DeviceInventoryRow,
+    DevicePackageLicenceRow,
+    DeviceRow,
+    DeviceSoftwareRow,
+    InventorySectionRow,
+    SoftwareTitleRow,
+)
+
+HARDWARE, SOFTWARE, LICENCES = "hardware", "software", "licences"
+CHUNK = 500  # ids per IN (...) list: well under every database's limit on parameters
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+# What identifies an installed application on a device; only the install time changes.
+LinkKey = tuple[str, str, str, str, str, str]  # name, publisher, source, version, arch, id
+
+
+@dataclass(frozen=True)
+class HeldSection:
+    """What the collector holds of one section of a device."""
+
+    content_hash: str
+    collect_time: datetime
+
+
+@dataclass(frozen=True)
+class SectionPlan:
+    """The newest full section of each kind in a batch, and whether to ask for a resend."""
+
+    to_store: dict[str, InventorySnapshot]
+    full_inventory_requested: bool
+
+
+@dataclass
+class Difference(Generic[K, V]):
+    """How a device's stored rows (by id) differ from what it reports now."""
+
+    added: list[tuple[K, V]] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+    changed: list[tuple[int, V]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """How many rows a difference inserted, deleted and updated."""
+
+    added: int
+    removed: int
+    changed: int
+
+
+def _sections(snapshot: InventorySnapshot) -> Iterator[tuple[str, bool, str]]:
+    """(section, sent in full, hash) for each section the report says anything about."""
+    yield HARDWARE, snapshot.hardware_included, snapshot.hardware_hash
+    yield SOFTWARE, snapshot.software is not None, snapshot.software_hash
+    yield LICENCES, snapshot.licences is not None, snapshot.licences_hash
+
+
+def plan_sections(
+    held: Mapping[str, HeldSection], snapshots: Sequence[InventorySnapshot]
+) -> SectionPlan:
+    """Walk a batch in order: keep the newest full section of each kind (by collect time);
+    compare each hash-only section with the one held at that point of the batch.
+
+    A hash-only section the collector does not hold, or holds with another hash, asks for
+    a full resend. A section with neither content nor hash was not collected: nothing changes.
+    """
+    state = dict(held)
+    to_store: dict[str, InventorySnapshot] = {}
+    full_requested = False
+    for snapshot in snapshots:
+        for section, in_full, digest in _sections(snapshot):
+            current = state.get(section)
+            if in_full:
+                if current is None or snapshot.collect_time >= current.collect_time:
+                    state[section] = HeldSection(digest, snapshot.collect_time)
+                    to_store[section] = snapshot
+            elif digest and (current is None or current.content_hash != digest):
+                full_requested = True
+    return SectionPlan(to_store, full_requested)
+
+
+def difference(current: Iterable[tuple[int, K, V]], wanted: Mapping[K, V]) -> Difference[K, V]:
+    """Compare stored rows (id, key, values) with the wanted values by key.
+
+    A key stored twice (which the lock prevents, but a difference should not assume) keeps
+    its first row; the others are removed.
+    """
+    result: Difference[K, V] = Difference()
+    seen: set[K] = set()
+    for row_id, key, values in current:
+        if key in seen or key not in wanted:
+            result.removed.append(row_id)
+            continue
+        seen.add(key)
+        if wanted[key] != values:
+            result.changed.append((row_id, wanted[key]))
+    result.added = [(key, values) for key, values in wanted.items() if key not in seen]
+    return result
+
+
+async def lock_device(session: AsyncSession, device_id: str) -> None:
+    """Serialise inventory writes of one device (PostgreSQL: row lock; SQLite: one writer)."""
+    await session.execute(
+        select(DeviceRow.id).where(DeviceRow.id == device_id).with_for_update(key_share=True)
+    )
+
+
+async def held_sections(session: AsyncSession, device_id: str) -> dict[str, HeldSection]:
+    rows = await session.execute(
+        select(
+            InventorySectionRow.section,
+            InventorySectionRow.content_hash,
+            InventorySectionRow.collect_time,
+        ).where(InventorySectionRow.device_id == device_id)
+    )
+    return {section: HeldSection(digest, when) for section, digest, when in rows}
+
+
+async def save_section(
+    session: AsyncSession,
+    device_id: str,
+    section: str,
+    content_hash: str,
+    snapshot: InventorySnapshot,
+    now: datetime,
+) -> None:
+    values = {
+        "device_id": device_id,
+        "section": section,
+        "content_hash": content_hash,
+        "report_id": snapshot.report_id,
+        "collect_time": snapshot.collect_time,
+        "received_at": now,
+    }
+    statement = upsert_insert(session, InventorySectionRow).values(values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[InventorySectionRow.device_id, InventorySectionRow.section],
+            set_={name: statement.excluded[name] for name in values if name not in _SECTION_KEY},
+        )
+    )
+
+
+_SECTION_KEY = frozenset({"device_id", "section"})
+
+
+# --- hardware ---------------------------------------------------------------------------------
+
+
+async def store_hardware(
+    session: AsyncSession, device_id: str, snapshot: InventorySnapshot, now: datetime
+) -> None:
+    values = hardware_values(device_id, snapshot, now)
+    statement = upsert_insert(session, DeviceInventoryRow).values(values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[DeviceInventoryRow.device_id],
+            set_={name: statement.excluded[name] for name in values if name != "device_id"},
+        )
+    )
+
+
+def hardware_values(device_id: str, snapshot: InventorySnapshot, now: datetime) -> dict[str, Any]:
+    return {
+        "device_id": device_id,
+        "report_id": snapshot.report_id,
+        "collect_time": snapshot.collect_time,
+        "received_at": now,
+        "os_family": snapshot.os_family,
+        "os_name": snapshot.os_name,
+        "os_version": snapshot.os_version,
+        "os_build": snapshot.os_build,
+        "kernel": snapshot.kernel,
+        "hostname": snapshot.hostname,
+        "vendor": snapshot.vendor,
+        "model": snapshot.model,
+        "serial_number": snapshot.serial_number,
+        "uuid": snapshot.uuid,
+        "bios_vendor": snapshot.bios_vendor,
+        "bios_version": snapshot.bios_version,
+        "bios_date": snapshot.bios_date,
+        "chassis_type": snapshot.chassis_type,
+        "form_factor": snapshot.form_factor,
+        "virtualization": snapshot.virtualization,
+        "cpu_model": snapshot.cpu_model,
+        "cpu_sockets": snapshot.cpu_sockets,
+        "cpu_cores": snapshot.cpu_cores,
+        "cpu_threads": snapshot.cpu_threads,
+        "memory_total_bytes": snapshot.memory_total_bytes,
+        "memory_modules": [asdict(module) for module in snapshot.memory_modules],
+        "disks": [asdict(disk) for disk in snapshot.disks],
+        "interfaces": [
+            {**asdict(interface), "addresses": list(interface.addresses)}
+            for interface in snapshot.interfaces
+        ],
+    }
+
+
+# --- software ---------------------------------------------------------------------------------
+
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+def content_key(*parts: str) -> str:
+    """SHA-256 (hex) of strings, unambiguous however they are split."""
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+
+
+def link_key(package: SoftwarePackage) -> LinkKey:
+    return (
+        package.name,
+        package.publisher,
+        package.source,
+        package.version,
+        package.architecture,
+        package.identifier,
+    )
+
+
+async def store_software(
+    session: AsyncSession, device_id: str, packages: Sequence[SoftwarePackage]
+) -> Changes:
+    """Bring the device's software links to ``packages`` by difference."""
+    wanted: dict[LinkKey, SoftwarePackage] = {}
+    for package in packages:
+        wanted.setdefault(link_key(package), package)
+    links, titles = _table(DeviceSoftwareRow), _table(SoftwareTitleRow)
+    stored = await session.execute(
+        select(
+            links.c.id,
+            titles.c.name,
+            titles.c.publisher,
+            titles.c.source,
+            links.c.version,
+            links.c.architecture,
+            links.c.identifier,
+            links.c.install_time,
+        )
+        .join(titles, titles.c.id == links.c.title_id)
+        .where(links.c.device_id == device_id)
+    )
+    found = difference(
+        ((row[0], cast(LinkKey, tuple(row[1:7])), row[7]) for row in stored),
+        {key: package.install_time for key, package in wanted.items()},
+    )
+    connection = await session.connection()
+    title_ids = await ensure_titles(session, [wanted[key] for key, _ in found.added])
+    if found.added:
+        await connection.execute(
+            insert(links),
+            [
+                {
+                    "device_id": device_id,
+                    "title_id": title_ids[title_key(wanted[key])],
+                    "version": wanted[key].version,
+                    "architecture": wanted[key].architecture,
+                    "identifier": wanted[key].identifier,
+                    "install_time": install_time,
+                }
+                for key, install_time in found.added
+            ],
+        )
+    await _delete_ids(connection, links, found.removed)
+    if found.changed:
+        await connection.execute(
+            update(links)
+            .where(links.c.id == bindparam("link_id"))
+            .values(install_time=bindparam("new_install_time")),
+            [{"link_id": i, "new_install_time": when} for i, when in found.changed],
+        )
+    return Changes(len(found.added), len(found.removed), len(found.changed))
+
+
+def title_key(package: SoftwarePackage) -> str:
+    return content_key(package.name, package.publisher, package.source)
+
+
+async def ensure_titles(
+    session: AsyncSession, packages: Sequence[SoftwarePackage]
+) -> dict[str, int]:
+    """The title id of each package (by title key), creating the titles not yet known.
+
+    One INSERT … ON CONFLICT DO NOTHING for all (in key order, so concurrent writers take
+    the same locks in the same order), then one SELECT per CHUNK keys for the ids.
+    """
+    rows = {
+        title_key(package): {
+            "title_key": title_key(package),
+            "name": package.name,
+            "publisher": package.publisher,
+            "source": package.source,
+        }
+        for package in packages
+    }
+    if not rows:
+        return {}
+    titles = _table(SoftwareTitleRow)
+    connection = await session.connection()
+    await connection.execute(
+        upsert_insert(session, titles).on_conflict_do_nothing(index_elements=["title_key"]),
+        [rows[key] for key in sorted(rows)],
+    )
+    return await _ids_by_key(connection, titles, titles.c.title_key, sorted(rows))
+
+
+async def _ids_by_key(
+    connection: AsyncConnection, table: Table, key_column: Any, keys: Sequence[str]
+) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        result = await connection.execute(
+            select(key_column, table.c.id).where(key_column.in_(chunk))
+        )
+        ids.update({key: row_id for key, row_id in result})
+    return ids
+
+
+async def _delete_ids(connection: AsyncConnection, table: Table, ids: Sequence[int]) -> None:
+    for start in range(0, len(ids), CHUNK):
+        await connection.execute(delete(table).where(table.c.id.in_(ids[start : start + CHUNK])))
+
+
+# --- licences ---------------------------------------------------------------------------------
+
+
+async def store_licences(session: AsyncSession, device_id: str, licences: LicenceFacts) -> Changes:
+    """Bring the device's activations and package licences to ``licences`` by difference."""
+    first = await _store_activations(session, device_id, licences.activations)
+    second = await _store_package_licences(session, device_id, licences.packages)
+    return Changes(
+        first.added + second.added, first.removed + second.removed, first.changed + second.changed
+    )
+
+
+async def _store_activations(
+    session: AsyncSession, device_id: str, activations: Sequence[ProductActivation]
+) -> Changes:
+    wanted: dict[tuple[str, str], tuple[str, str, str]] = {}
+    for activation in activations:
+        wanted.setdefault(
+            (activation.product, activation.name),
+            (activation.channel, activation.state, activation.partial_product_key),
+        )
+    table = _table(DeviceActivationRow)
+    c = table.c
+    stored = await session.execute(
+        select(c.id, c.product, c.name, c.channel, c.state, c.partial_product_key).where(
+            c.device_id == device_id
+        )
+    )
+    found = difference(((r[0], (r[1], r[2]), (r[3], r[4], r[5])) for r in stored), wanted)
+    connection = await session.connection()
+    if found.added:
+        await connection.execute(
+            insert(table),
+            [
+                {
+                    "device_id": device_id,
+                    "product": product,
+                    "name": name,
+                    "channel": channel,
+                    "state": state,
+                    "partial_product_key": key,
+                }
+                for (product, name), (channel, state, key) in found.added
+            ],
+        )
+    await _delete_ids(connection, table, found.removed)
+    if found.changed:
+        await connection.execute(
+            update(table)
+            .where(c.id == bindparam("row_id"))
+            .values(
+                channel=bindparam("new_channel"),
+                state=bindparam("new_state"),
+                partial_product_key=bindparam("new_key"),
+            ),
+            [
+                {"row_id": i, "new_channel": ch, "new_state": st, "new_key": key}
+                for i, (ch, st, key) in found.changed
+            ],
+        )
+    return Changes(len(found.added), len(found.removed), len(found.changed))
+
+
+def licence_key(licence: PackageLicence) -> str:
+    return content_key(licence.source, licence.spdx, licence.declared)
+
+
+async def _store_package_licences(
+    session: AsyncSession, device_id: str, licences: Sequence[PackageLicence]
+) -> Changes:
+    wanted: dict[tuple[str, str], PackageLicence] = {}
+    for licence in licences:
+        wanted.setdefault((licence.package, licence.source), licence)
+    links, terms = _table(DevicePackageLicenceRow), _table(DeclaredLicenceRow)
+    stored = await session.execute(
+        select(links.c.id, links.c.package, terms.c.source, terms.c.licence_key)
+        .join(terms, terms.c.id == links.c.licence_id)
+        .where(links.c.device_id == device_id)
+    )
+    found = difference(
+        ((r[0], (r[1], r[2]), r[3]) for r in stored),
+        {key: licence_key(licence) for key, licence in wanted.items()},
+    )
+    needed = {key for _, key in found.added} | {key for _, key in found.changed}
+    ids = await _ensure_licences(
+        session, [licence for licence in wanted.values() if licence_key(licence) in needed]
+    )
+    connection = await session.connection()
+    if found.added:
+        await connection.execute(
+            insert(links),
+            [
+                {"device_id": device_id, "package": package, "licence_id": ids[key]}
+                for (package, _), key in found.added
+            ],
+        )
+    await _delete_ids(connection, links, found.removed)
+    if found.changed:
+        await connection.execute(
+            update(links)
+            .where(links.c.id == bindparam("row_id"))
+            .values(licence_id=bindparam("new_licence_id")),
+            [{"row_id": i, "new_licence_id": ids[key]} for i, key in found.changed],
+        )
+    return Changes(len(found.added), len(found.removed), len(found.changed))
+
+
+async def _ensure_licences(
+    session: AsyncSession, licences: Sequence[PackageLicence]
+) -> dict[str, int]:
+    rows = {
+        licence_key(licence): {
+            "licence_key": licence_key(licence),
+            "source": licence.source,
+            "spdx": licence.spdx,
+            "declared": licence.declared,
+        }
+        for licence in licences
+    }
+    if not rows:
+        return {}
+    terms = _table(DeclaredLicenceRow)
+    connection = await session.connection()
+    await connection.execute(
+        upsert_insert(session, terms).on_conflict_do_nothing(index_elements=["licence_key"]),
+        [rows[key] for key in sorted(rows)],
+    )
+    return await _ids_by_key(connection, terms, terms.c.licence_key, sorted(rows))
