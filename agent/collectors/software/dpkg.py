@@ -116,6 +116,30 @@ def read_dpkg_status(root: Path) -> list[DpkgPackage]:
     return parse_dpkg_status(data.decode("utf-8", errors="replace"))
 
 
+class DpkgStatusCache:
+    """The parsed status file, parsed again only when the file changed (dpkg replaces it on
+    every package operation, so its identity, size and mtime change)."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._stamp: tuple[int, int, int] | None = None
+        self._packages: list[DpkgPackage] = []
+
+    def stamp(self) -> tuple[int, int, int] | None:
+        try:
+            info = os.stat(self._root / "var/lib/dpkg/status")
+        except OSError:
+            return None
+        return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+    def packages(self) -> list[DpkgPackage]:
+        stamp = self.stamp()
+        if stamp is None or stamp != self._stamp:
+            self._packages = read_dpkg_status(self._root)
+            self._stamp = stamp
+        return self._packages
+
+
 def publisher_from_maintainer(maintainer: str) -> str:
     """``Jane Doe <jane@example.org>`` → ``Jane Doe`` (the address is contact, not publisher)."""
     name = _ADDRESS.sub("", maintainer).strip()
@@ -129,14 +153,26 @@ class DpkgReader:
 
     def __init__(self, root: Path = Path("/")) -> None:
         self._root = root
+        self._status = DpkgStatusCache(root)
+        self._rows: tuple[tuple[int, int, int] | None, list[InstalledSoftware]] = (None, [])
 
     def is_supported(self) -> bool:
         return (self._root / "var/lib/dpkg/status").is_file()
 
     def read(self) -> list[InstalledSoftware]:
+        # dpkg rewrites the status file whenever it touches info/*.list, so unchanged status
+        # means unchanged rows and install times: the 6-hourly run costs one stat.
+        stamp = self._status.stamp()
+        if stamp is not None and stamp == self._rows[0]:
+            return list(self._rows[1])
+        rows = self._read(self._status.packages())
+        self._rows = (stamp, rows)
+        return list(rows)
+
+    def _read(self, packages: list[DpkgPackage]) -> list[InstalledSoftware]:
         info = os.fspath(self._root / "var/lib/dpkg/info")
         rows: list[InstalledSoftware] = []
-        for package in read_dpkg_status(self._root):
+        for package in packages:
             if not package.installed:
                 continue
             rows.append(
