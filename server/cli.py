@@ -286,6 +286,8 @@ async def cmd_devices(args: argparse.Namespace) -> int:
                 "cpu_percent": d.cpu_percent,
                 "memory_percent": d.memory_percent,
                 "disk_percent_max": d.disk_percent_max,
+                "os_version": d.os_version,
+                "form_factor": d.form_factor,
             }
             for d in devices
         ]
@@ -297,6 +299,8 @@ async def cmd_devices(args: argparse.Namespace) -> int:
             "HOSTNAME",
             "TENANT",
             "SITE",
+            "OS",
+            "FORM",
             "LAST SEEN (UTC)",
             "STATE",
             "CPU%",
@@ -309,6 +313,8 @@ async def cmd_devices(args: argparse.Namespace) -> int:
                 d.hostname or "-",
                 d.tenant,
                 d.site,
+                " ".join(part for part in (d.os_name, d.os_version) if part) or "-",
+                (d.form_factor or "-").replace("_", " "),
                 _time(d.last_seen_at),
                 _state(d.online, d.revoked),
                 _percent(d.cpu_percent),
@@ -318,6 +324,18 @@ async def cmd_devices(args: argparse.Namespace) -> int:
             for d in devices
         ],
     )
+    return 0
+
+
+async def cmd_device_show(args: argparse.Namespace) -> int:
+    from server.device_view import details_json, details_text
+
+    async with _store(args) as store:
+        details = await _device_service(store).details(args.device_id)
+    if args.json:
+        print(json.dumps(details_json(details), indent=2))
+    else:
+        print(details_text(details), end="")
     return 0
 
 
@@ -433,6 +451,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     device = commands.add_parser("device", help="act on one device")
     device_commands = device.add_subparsers(dest="device_command", required=True)
+    show = add(
+        device_commands,
+        "show",
+        cmd_device_show,
+        "show a device: hardware, OS, latest health, software and licences",
+    )
+    show.add_argument("device_id", metavar="ID")
+    show.add_argument("--json", action="store_true", help="print everything as JSON")
     revoke = add(
         device_commands,
         "revoke",

@@ -9,9 +9,10 @@ from typing import Any, cast
 from sqlalchemy import Row, Select, Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.services import details
 from server.services.clock import Clock, utc_now
 from server.services.errors import NotFound, Unauthenticated
-from server.services.records import DeviceIdentity, DeviceSummary
+from server.services.records import DeviceDetails, DeviceIdentity, DeviceSummary
 from server.store.database import begin_write
 from server.store.models import (
     CertificateRow,
@@ -139,6 +140,24 @@ class DeviceService:
             raise NotFound(f"device {device_id!r} does not exist")
         return self._summary(row, self._clock())
 
+    async def details(self, device_id: str) -> DeviceDetails:
+        """Everything held about one device: identity, hardware, latest health, software,
+        licences and the inventory sections; or ``NotFound``."""
+        async with self._sessions() as session:
+            row = (
+                await session.execute(_summary_query().where(DeviceRow.id == device_id))
+            ).one_or_none()
+            if row is None:
+                raise NotFound(f"device {device_id!r} does not exist")
+            return DeviceDetails(
+                summary=self._summary(row, self._clock()),
+                inventory=await details.load_inventory(session, device_id),
+                health=await details.load_latest_health(session, device_id),
+                software=await details.load_software(session, device_id),
+                licences=await details.load_licences(session, device_id),
+                sections=await details.load_sections(session, device_id),
+            )
+
     def _summary(self, row: Row[Any], now: datetime) -> DeviceSummary:
         device: DeviceRow = row.DeviceRow
         last_seen = device.last_seen_at
@@ -161,6 +180,8 @@ class DeviceService:
             load1=row.load1,
             uptime_seconds=row.uptime_seconds,
             health_time=row.sample_time,
+            os_version=row.os_version,
+            form_factor=row.form_factor,
         )
 
 
@@ -188,12 +209,14 @@ def _summary_query() -> Select[Any]:
         .correlate(DeviceRow)
         .scalar_subquery()
     )
-    return (
+    query = (
         select(
             DeviceRow,
             TenantRow.name.label("tenant"),
             SiteRow.name.label("site"),
             DeviceInventoryRow.os_name.label("os_name"),
+            DeviceInventoryRow.os_version.label("os_version"),
+            DeviceInventoryRow.form_factor.label("form_factor"),
             HealthSampleRow.sample_time,
             HealthSampleRow.cpu_percent,
             HealthSampleRow.memory_percent,
@@ -206,6 +229,7 @@ def _summary_query() -> Select[Any]:
         .outerjoin(DeviceInventoryRow, DeviceInventoryRow.device_id == DeviceRow.id)
         .outerjoin(HealthSampleRow, HealthSampleRow.id == latest_sample_id)
     )
+    return cast("Select[Any]", query)
 
 
 def _max_percent(filesystems: Sequence[dict[str, Any]] | None) -> float | None:

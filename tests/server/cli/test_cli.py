@@ -212,6 +212,8 @@ def test_devices_table_on_an_empty_store_prints_the_header(data_dir: Path) -> No
         "HOSTNAME",
         "TENANT",
         "SITE",
+        "OS",
+        "FORM",
         "LAST",
         "SEEN",
         "(UTC)",
