@@ -36,4 +36,3 @@ def inline_schedule(clock: FakeClock | None = None, interval_s: float = 3600.0) 
         background=False,
         clock=clock or FakeClock(),
     )
-

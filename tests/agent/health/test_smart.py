@@ -19,7 +19,9 @@ from tests.agent.health.support import fixture, text
 from tests.agent.recorded import RecordedRunner, Recording
 
 
-def device(name: str, kind: str = "sat", protocol: DiskProtocol = DiskProtocol.ATA) -> ScannedDevice:
+def device(
+    name: str, kind: str = "sat", protocol: DiskProtocol = DiskProtocol.ATA
+) -> ScannedDevice:
     return ScannedDevice(name, kind, protocol)
 
 
@@ -151,7 +153,7 @@ def test_not_root_is_permission_denied() -> None:
 
 def test_one_device_timing_out_does_not_lose_the_others() -> None:
     runner = recorded_machine()
-    runner.recordings = {  # type: ignore[misc]
+    runner.recordings = {
         **runner.recordings,
         device("/dev/sdb").command(): Recording(timeout=True),
     }
@@ -162,7 +164,7 @@ def test_one_device_timing_out_does_not_lose_the_others() -> None:
 
 def test_device_output_not_json_is_reported_on_that_disk() -> None:
     runner = recorded_machine()
-    runner.recordings = {  # type: ignore[misc]
+    runner.recordings = {
         **runner.recordings,
         device("/dev/sda").command(): Recording(b"Segmentation fault", 139),
     }
