@@ -1,4 +1,10 @@
-"""Inventory: what the machine is (OS, firmware identity, CPU, memory, disks, network)."""
+"""Inventory: what the machine is (OS, firmware identity, CPU, memory, disks, network).
+
+The platform reads the OS-specific facts (``Platform.hardware_facts()``); psutil supplies
+what it knows portably (core and thread counts, memory size, interface addresses and link
+speeds); py-cpuinfo names the CPU, once per process. The form factor is derived here, in
+one place, from the chassis type and the virtualisation.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,14 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from agent.collectors.hardware.attempt import attempt
+from agent.collectors.hardware.chassis import form_factor
 from agent.collectors.system import NetworkInterface, SystemProbe
 from agent.platform import BlockDevice, Platform
+from agent.platform.base import FormFactor, HardwareFacts, MemoryModule, NetworkPort
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +33,16 @@ class OperatingSystem:
     version: str
     kernel: str
     hostname: str
+    build: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Hardware:
-    """The machine's hardware; strings are empty when unknown."""
+    """The machine's hardware; strings are empty and numbers 0 when unknown.
+
+    ``virtualization`` is "kvm", "container:docker", "kvm,container:docker" or "" on bare
+    metal; ``form_factor`` is VIRTUAL_MACHINE whenever a hypervisor was detected.
+    """
 
     vendor: str
     model: str
@@ -39,6 +53,15 @@ class Hardware:
     memory_total_bytes: int
     disks: list[BlockDevice] = field(default_factory=list)
     network_interfaces: list[NetworkInterface] = field(default_factory=list)
+    uuid: str = ""
+    bios_vendor: str = ""
+    bios_version: str = ""
+    bios_date: str = ""
+    chassis_type: int = 0
+    form_factor: FormFactor = FormFactor.UNKNOWN
+    cpu_sockets: int = 0
+    memory_modules: list[MemoryModule] = field(default_factory=list)
+    virtualization: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +109,31 @@ class CpuModel:
             return self._value
 
 
+def merge_interfaces(
+    interfaces: list[NetworkInterface], ports: list[NetworkPort]
+) -> list[NetworkInterface]:
+    """psutil's interfaces with the platform's link speed and physical flag, matched by name
+    (or by MAC, as Windows names adapters two ways); the platform's speed wins, psutil's is
+    the fallback."""
+    by_name = {p.name: p for p in ports}
+    by_mac = {p.mac_address: p for p in ports if p.mac_address}
+    merged: list[NetworkInterface] = []
+    for interface in interfaces:
+        port = by_name.get(interface.name) or by_mac.get(interface.mac_address)
+        if port is None:
+            merged.append(interface)
+            continue
+        merged.append(
+            replace(
+                interface,
+                mac_address=interface.mac_address or port.mac_address,
+                speed_mbps=port.speed_mbps or interface.speed_mbps,
+                physical=port.physical,
+            )
+        )
+    return merged
+
+
 class InventoryCollector:
     """Collects the inventory through the platform's readers and a SystemProbe."""
 
@@ -109,30 +157,49 @@ class InventoryCollector:
         self._clock = clock
 
     def is_supported(self) -> bool:
-        return self._platform.implemented
+        return self._platform.hardware_supported
 
     def collect(self) -> Inventory:
-        release = self._platform.os_release()
-        identity = self._platform.machine_identity()
-        cores, threads = self._probe.cpu_counts()
+        facts: HardwareFacts = self._platform.hardware_facts()
+        cores, threads = attempt("the CPU counts", self._probe.cpu_counts, (0, 0))
+        no_interfaces: list[NetworkInterface] = []
+        interfaces = attempt(
+            "the network interfaces", self._probe.network_interfaces, no_interfaces
+        )
+        identity = facts.identity
         return Inventory(
             collect_time=self._clock(),
             os=OperatingSystem(
                 family=self._platform.family,
-                name=release.name,
-                version=release.version,
-                kernel=self._platform.kernel(),
+                name=facts.os.name,
+                version=facts.os.version,
+                kernel=facts.kernel,
                 hostname=self._hostname(),
+                build=facts.os.build,
             ),
             hardware=Hardware(
                 vendor=identity.vendor,
                 model=identity.model,
                 serial_number=identity.serial_number,
-                cpu_model=self._cpu_model.get(),
-                cpu_cores=cores,
-                cpu_threads=threads,
-                memory_total_bytes=self._memory_total(),
-                disks=self._platform.block_devices(),
-                network_interfaces=self._probe.network_interfaces(),
+                cpu_model=self._cpu_model.get() or facts.cpu.model,
+                cpu_cores=facts.cpu.cores or cores,
+                cpu_threads=facts.cpu.threads or threads,
+                memory_total_bytes=attempt("the memory size", self._memory_total, 0)
+                or facts.memory_total_bytes,
+                disks=facts.disks,
+                network_interfaces=merge_interfaces(interfaces, facts.network_ports),
+                uuid=identity.uuid,
+                bios_vendor=identity.bios_vendor,
+                bios_version=identity.bios_version,
+                bios_date=identity.bios_date,
+                chassis_type=identity.chassis_type,
+                form_factor=form_factor(
+                    identity.chassis_type,
+                    virtual_machine=facts.virtualization.is_virtual_machine,
+                    hint=facts.form_factor_hint,
+                ),
+                cpu_sockets=facts.cpu.sockets,
+                memory_modules=facts.memory_modules,
+                virtualization=facts.virtualization.label,
             ),
         )

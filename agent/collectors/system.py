@@ -38,11 +38,14 @@ class DiskUsage:
 
 @dataclass(frozen=True, slots=True)
 class NetworkInterface:
-    """A network interface with its MAC (lower case, colons) and its IP addresses."""
+    """A network interface with its MAC (lower case, colons), its IP addresses, its link
+    speed in Mbit/s (0 when unknown or down) and whether it is physical hardware."""
 
     name: str
     mac_address: str
     addresses: list[str] = field(default_factory=list)
+    speed_mbps: int = 0
+    physical: bool = False
 
 
 class SystemProbe(Protocol):
@@ -126,6 +129,12 @@ class PsutilProbe:
         return (psutil.cpu_count(logical=False) or 0, psutil.cpu_count(logical=True) or 0)
 
     def network_interfaces(self) -> list[NetworkInterface]:
+        """Interfaces with their addresses and link speed; ``physical`` is the platform's
+        to say (psutil cannot tell)."""
+        try:
+            stats = psutil.net_if_stats()
+        except OSError:
+            stats = {}
         interfaces: list[NetworkInterface] = []
         for name, addrs in sorted(psutil.net_if_addrs().items()):
             mac = ""
@@ -137,5 +146,7 @@ class PsutilProbe:
                     addresses.append(addr.address.split("%", 1)[0])
             if not mac and addresses and all(_is_loopback(a) for a in addresses):
                 continue  # the loopback interface says nothing about the machine
-            interfaces.append(NetworkInterface(name, mac, addresses))
+            stat = stats.get(name)
+            speed = int(stat.speed) if stat is not None and stat.isup and stat.speed > 0 else 0
+            interfaces.append(NetworkInterface(name, mac, addresses, speed_mbps=speed))
         return interfaces

@@ -1,30 +1,67 @@
 """What the collectors need to know about the operating system, as one protocol.
 
 Each supported OS implements :class:`Platform` in its own module; nothing outside
-``agent.platform`` checks which OS it runs on.
+``agent.platform`` checks which OS it runs on. The records here are what the platform
+readers return: plain values, empty strings and zeros where a fact is unknown.
+
+Capabilities are split: ``hardware_supported`` says the hardware inventory readers
+(``os_release``, ``kernel``, ``machine_identity``, ``block_devices``, ``hardware_facts``,
+``cpu_model_fallback``) work; ``implemented`` says every reader works, which the other
+collectors (health, ...) need.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from dataclasses import dataclass, field
 from typing import Protocol
+
+
+class FormFactor(enum.Enum):
+    """What kind of machine this is."""
+
+    UNKNOWN = "unknown"
+    LAPTOP = "laptop"
+    DESKTOP = "desktop"
+    SERVER = "server"
+    VIRTUAL_MACHINE = "virtual_machine"
+    TABLET = "tablet"
+
+
+class DiskType(enum.Enum):
+    """The kind of storage behind a disk."""
+
+    UNKNOWN = "unknown"
+    HDD = "hdd"
+    SSD = "ssd"
+    NVME = "nvme"
 
 
 @dataclass(frozen=True, slots=True)
 class OsRelease:
-    """The distribution or product name and version, empty when unknown."""
+    """The distribution or product name, version and build, empty when unknown."""
 
     name: str = ""
     version: str = ""
+    build: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class MachineIdentity:
-    """The machine's vendor, model and serial number from firmware, empty when unknown."""
+    """The machine's identity from firmware, junk values already turned into "".
+
+    ``bios_date`` is ISO 8601 (YYYY-MM-DD); ``chassis_type`` is the SMBIOS chassis type
+    number (0 when unknown); ``uuid`` is lower case.
+    """
 
     vendor: str = ""
     model: str = ""
     serial_number: str = ""
+    uuid: str = ""
+    bios_vendor: str = ""
+    bios_version: str = ""
+    bios_date: str = ""
+    chassis_type: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +71,82 @@ class BlockDevice:
     name: str
     model: str
     size_bytes: int
+    serial_number: str = ""
+    type: DiskType = DiskType.UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryModule:
+    """One installed memory module."""
+
+    slot: str
+    size_bytes: int
+    type: str = ""
+    speed_mts: int = 0
+    manufacturer: str = ""
+    part_number: str = ""
+    serial_number: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkPort:
+    """What the OS knows about a network interface beyond its addresses."""
+
+    name: str
+    mac_address: str = ""
+    speed_mbps: int = 0
+    physical: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CpuTopology:
+    """The processors as the OS reports them; 0 and "" where unknown."""
+
+    model: str = ""
+    sockets: int = 0
+    cores: int = 0
+    threads: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Virtualization:
+    """The hypervisor ("kvm", "vmware", "hyperv", ...) and container ("docker", "lxc", ...)
+    the agent runs under; both empty on bare metal."""
+
+    hypervisor: str = ""
+    container: str = ""
+
+    @property
+    def is_virtual_machine(self) -> bool:
+        return bool(self.hypervisor)
+
+    @property
+    def label(self) -> str:
+        """One string for the wire: "kvm", "container:docker", "kvm,container:docker" or ""."""
+        parts = [self.hypervisor] if self.hypervisor else []
+        if self.container:
+            parts.append(f"container:{self.container}")
+        return ",".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class HardwareFacts:
+    """Everything a platform reads about the machine for the hardware inventory.
+
+    ``form_factor_hint`` is for machines without an SMBIOS chassis type (Macs): the
+    platform's own idea of the form factor, used when the chassis type says nothing.
+    """
+
+    os: OsRelease = field(default_factory=OsRelease)
+    kernel: str = ""
+    identity: MachineIdentity = field(default_factory=MachineIdentity)
+    cpu: CpuTopology = field(default_factory=CpuTopology)
+    memory_total_bytes: int = 0
+    memory_modules: list[MemoryModule] = field(default_factory=list)
+    disks: list[BlockDevice] = field(default_factory=list)
+    network_ports: list[NetworkPort] = field(default_factory=list)
+    virtualization: Virtualization = field(default_factory=Virtualization)
+    form_factor_hint: FormFactor = FormFactor.UNKNOWN
 
 
 class PlatformNotImplementedError(NotImplementedError):
@@ -50,7 +163,13 @@ class Platform(Protocol):
 
     @property
     def implemented(self) -> bool:
-        """False for an OS whose readers are not written yet: its collectors are unsupported."""
+        """False for an OS whose readers are not all written yet: its collectors other than
+        the hardware inventory are unsupported."""
+        ...
+
+    @property
+    def hardware_supported(self) -> bool:
+        """Whether the hardware inventory readers work on this OS."""
         ...
 
     def os_release(self) -> OsRelease: ...
@@ -60,6 +179,11 @@ class Platform(Protocol):
     def machine_identity(self) -> MachineIdentity: ...
 
     def block_devices(self) -> list[BlockDevice]: ...
+
+    def hardware_facts(self) -> HardwareFacts:
+        """Everything for the hardware inventory in one read; a reader that fails is logged
+        and its facts are left unknown."""
+        ...
 
     def cpu_model_fallback(self) -> str:
         """The CPU model from the OS's own records, for when py-cpuinfo fails."""
@@ -84,6 +208,10 @@ class UnimplementedPlatform:
     def implemented(self) -> bool:
         return False
 
+    @property
+    def hardware_supported(self) -> bool:
+        return False
+
     def _refuse(self) -> PlatformNotImplementedError:
         return PlatformNotImplementedError(f"the {self._family} platform is not implemented yet")
 
@@ -97,6 +225,9 @@ class UnimplementedPlatform:
         raise self._refuse()
 
     def block_devices(self) -> list[BlockDevice]:
+        raise self._refuse()
+
+    def hardware_facts(self) -> HardwareFacts:
         raise self._refuse()
 
     def cpu_model_fallback(self) -> str:

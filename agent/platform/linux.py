@@ -1,17 +1,28 @@
 """Linux platform: reads /etc/os-release, /proc and /sys through injectable roots.
 
 Every reader takes its root from the constructor so tests run on fixture trees.
-Formats: os-release(5), sysfs-class-dmi (Documentation/ABI/testing/sysfs-class-dmi),
-/sys/block/<dev>/size (512-byte sectors), /proc/cpuinfo.
+Formats: os-release(5), /proc/cpuinfo; the hardware facts (DMI, SMBIOS, block devices,
+network interfaces, virtualisation) come from :class:`SysfsHardware`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-from agent.platform.base import BlockDevice, MachineIdentity, OsRelease
+from agent.collectors.hardware.attempt import attempt
+from agent.collectors.hardware.sysfs import SysfsHardware
+from agent.platform.base import (
+    BlockDevice,
+    CpuTopology,
+    HardwareFacts,
+    MachineIdentity,
+    OsRelease,
+    Virtualization,
+)
+from agent.platform.runner import CommandRunner, SubprocessRunner
 
 log = logging.getLogger(__name__)
 
@@ -48,48 +59,6 @@ PSEUDO_FILESYSTEMS = frozenset(
         "tracefs",
     }
 )
-
-# Block devices with no hardware behind them.
-VIRTUAL_BLOCK_PREFIXES = ("loop", "ram", "zram", "dm-", "md", "nbd")
-
-# Values firmware vendors leave in DMI fields instead of real data.
-_JUNK_FIRMWARE_VALUES = frozenset(
-    {
-        "default string",
-        "to be filled by o.e.m.",
-        "to be filled by oem",
-        "system serial number",
-        "system product name",
-        "system manufacturer",
-        "system version",
-        "chassis serial number",
-        "base board serial number",
-        "not specified",
-        "not applicable",
-        "not available",
-        "none",
-        "null",
-        "n/a",
-        "na",
-        "o.e.m.",
-        "oem",
-        "invalid",
-        "unknown",
-        "0123456789",
-        "123456789",
-    }
-)
-
-
-def clean_firmware_value(raw: str) -> str:
-    """A DMI value with firmware placeholders ("Default string", "0", ...) turned into ""."""
-    value = raw.strip().strip("\x00").strip()
-    if value.casefold() in _JUNK_FIRMWARE_VALUES:
-        return ""
-    if value and set(value) <= set("0 -.xX"):
-        # "0", "00000000", "0.0", "XXXXXXXX": placeholders, never a real serial.
-        return ""
-    return value
 
 
 def _unquote(value: str) -> str:
@@ -152,7 +121,7 @@ def _read_text(path: Path) -> str | None:
 
 
 class LinuxPlatform:
-    """Linux readers over injectable /sys, /etc, /proc and /usr/lib roots."""
+    """Linux readers over injectable /sys, /etc, /proc, /usr/lib and / roots and a runner."""
 
     def __init__(
         self,
@@ -161,11 +130,25 @@ class LinuxPlatform:
         etc_root: Path = Path("/etc"),
         proc_root: Path = Path("/proc"),
         usr_lib_root: Path = Path("/usr/lib"),
+        fs_root: Path | None = None,
+        runner: CommandRunner | None = None,
+        euid: Callable[[], int] = os.geteuid,
     ) -> None:
-        self._sys = sys_root
         self._etc = etc_root
         self._proc = proc_root
         self._usr_lib = usr_lib_root
+        live = sys_root == Path("/sys")
+        if runner is None and live:
+            runner = SubprocessRunner()
+        # A fixture tree (sys_root elsewhere) holds its own "/" beside its "sys", and gets
+        # no command runner unless given one: live commands must not leak into it.
+        self._hardware = SysfsHardware(
+            sys_root=sys_root,
+            proc_root=proc_root,
+            fs_root=fs_root if fs_root is not None else sys_root.parent,
+            runner=runner,
+            euid=euid,
+        )
 
     @property
     def family(self) -> str:
@@ -173,6 +156,10 @@ class LinuxPlatform:
 
     @property
     def implemented(self) -> bool:
+        return True
+
+    @property
+    def hardware_supported(self) -> bool:
         return True
 
     def os_release(self) -> OsRelease:
@@ -189,41 +176,23 @@ class LinuxPlatform:
         return os.uname().release
 
     def machine_identity(self) -> MachineIdentity:
-        dmi = self._sys / "class" / "dmi" / "id"
-
-        def field(*names: str) -> str:
-            for name in names:
-                raw = _read_text(dmi / name)
-                if raw is not None and (value := clean_firmware_value(raw)):
-                    return value
-            return ""
-
-        return MachineIdentity(
-            vendor=field("sys_vendor", "board_vendor"),
-            model=field("product_name", "board_name"),
-            serial_number=field("product_serial"),
-        )
+        return self._hardware.identity()
 
     def block_devices(self) -> list[BlockDevice]:
-        block = self._sys / "block"
-        try:
-            entries = sorted(block.iterdir(), key=lambda p: p.name)
-        except OSError:
-            return []
-        devices: list[BlockDevice] = []
-        for entry in entries:
-            if entry.name.startswith(VIRTUAL_BLOCK_PREFIXES):
-                continue
-            size_text = _read_text(entry / "size")
-            try:
-                sectors = int(size_text.strip()) if size_text is not None else 0
-            except ValueError:
-                sectors = 0
-            if sectors <= 0:
-                continue
-            model = (_read_text(entry / "device" / "model") or "").strip()
-            devices.append(BlockDevice(name=entry.name, model=model, size_bytes=sectors * 512))
-        return devices
+        return self._hardware.block_devices()
+
+    def hardware_facts(self) -> HardwareFacts:
+        hw = self._hardware
+        return HardwareFacts(
+            os=attempt("the OS release", self.os_release, OsRelease()),
+            kernel=attempt("the kernel release", self.kernel, ""),
+            identity=attempt("the firmware identity", hw.identity, MachineIdentity()),
+            cpu=attempt("the CPU topology", hw.cpu, CpuTopology()),
+            memory_modules=attempt("the memory modules", hw.memory_modules, []),
+            disks=attempt("the block devices", hw.block_devices, []),
+            network_ports=attempt("the network interfaces", hw.network_ports, []),
+            virtualization=attempt("the virtualisation", hw.virtualization, Virtualization()),
+        )
 
     def cpu_model_fallback(self) -> str:
         text = _read_text(self._proc / "cpuinfo") or ""

@@ -1,12 +1,63 @@
-"""Windows platform: not implemented yet, so its collectors report themselves unsupported."""
+"""Windows platform: the hardware inventory through one PowerShell CIM query.
+
+The other collectors (health, ...) are not written for Windows yet, so ``implemented``
+stays False and only ``hardware_supported`` is True. ``os_release``, ``kernel``,
+``machine_identity`` and ``block_devices`` each run the whole CIM query: callers wanting
+several facts use ``hardware_facts()`` once.
+"""
 
 from __future__ import annotations
 
-from agent.platform.base import UnimplementedPlatform
+import logging
+
+from agent.collectors.hardware.cim import CimHardware
+from agent.platform.base import (
+    BlockDevice,
+    HardwareFacts,
+    MachineIdentity,
+    OsRelease,
+    UnimplementedPlatform,
+)
+from agent.platform.registry import RegistryReader, WinRegReader
+from agent.platform.runner import CommandRunner, SubprocessRunner
+
+log = logging.getLogger(__name__)
+
+CPU_KEY = "HKLM\\HARDWARE\\DESCRIPTION\\System\\CentralProcessor\\0"
 
 
 class WindowsPlatform(UnimplementedPlatform):
-    """Placeholder until the registry and WMI readers are written."""
+    """Windows readers over a command runner (PowerShell) and a registry reader."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, runner: CommandRunner | None = None, registry: RegistryReader | None = None
+    ) -> None:
         super().__init__("windows")
+        self._cim = CimHardware(runner if runner is not None else SubprocessRunner())
+        self._registry = registry
+
+    @property
+    def hardware_supported(self) -> bool:
+        return True
+
+    def hardware_facts(self) -> HardwareFacts:
+        return self._cim.read()
+
+    def os_release(self) -> OsRelease:
+        return self.hardware_facts().os
+
+    def kernel(self) -> str:
+        return self.hardware_facts().kernel
+
+    def machine_identity(self) -> MachineIdentity:
+        return self.hardware_facts().identity
+
+    def block_devices(self) -> list[BlockDevice]:
+        return self.hardware_facts().disks
+
+    def cpu_model_fallback(self) -> str:
+        """ProcessorNameString from the registry: cheap, no PowerShell."""
+        if self._registry is None:
+            self._registry = WinRegReader()  # pragma: no cover - imports winreg
+        value = self._registry.values(CPU_KEY).get("ProcessorNameString")
+        return value.strip() if isinstance(value, str) else ""

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from agent.platform import OsRelease, UnimplementedPlatform, current_platform
+from agent.collectors.hardware.junk import clean as clean_firmware_value
 from agent.platform.linux import (
     LinuxPlatform,
-    clean_firmware_value,
     os_release_from_fields,
     parse_os_release,
 )
@@ -76,15 +77,15 @@ def test_dmi_junk_values_become_empty_or_fall_back_to_the_board() -> None:
 
 
 def test_unreadable_serial_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Root can read a 0400 file, so refuse the read itself, as the kernel does for non-root.
-    real_read_text = Path.read_text
+    # Root can read a 0400 file, so refuse the open itself, as the kernel does for non-root.
+    real_open = Path.open
 
-    def read_text(self: Path, *args: object, **kwargs: object) -> str:
+    def refusing_open(self: Path, *args: Any, **kwargs: Any) -> Any:
         if self.name == "product_serial":
             raise PermissionError(13, "Permission denied", str(self))
-        return real_read_text(self, *args, **kwargs)  # type: ignore[arg-type]
+        return real_open(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_text", read_text)
+    monkeypatch.setattr(Path, "open", refusing_open)
     identity = fixture_platform("desktop").machine_identity()
     assert identity.serial_number == ""
     assert identity.vendor == "Dell Inc."
@@ -147,15 +148,25 @@ def test_pseudo_filesystems() -> None:
         assert not platform.is_pseudo_filesystem(fstype), fstype
 
 
-@pytest.mark.parametrize("system", ["win32", "darwin", "freebsd14"])
-def test_unimplemented_platforms_do_not_pretend(system: str) -> None:
-    platform = current_platform(system)
-    assert not platform.implemented
+def test_unimplemented_platforms_do_not_pretend() -> None:
+    platform = current_platform("freebsd14")
+    assert not platform.implemented and not platform.hardware_supported
     with pytest.raises(NotImplementedError):
         platform.os_release()
+    with pytest.raises(NotImplementedError):
+        platform.hardware_facts()
+
+
+@pytest.mark.parametrize("system", ["win32", "darwin"])
+def test_windows_and_macos_offer_hardware_only(system: str) -> None:
+    platform = current_platform(system)
+    assert platform.hardware_supported
+    assert not platform.implemented  # health and the rest are not written for them yet
+    with pytest.raises(NotImplementedError):
+        platform.is_pseudo_filesystem("ntfs")
 
 
 def test_linux_is_implemented() -> None:
     platform = current_platform("linux")
-    assert platform.implemented and platform.family == "linux"
+    assert platform.implemented and platform.hardware_supported and platform.family == "linux"
     assert not UnimplementedPlatform("x").implemented
