@@ -5,7 +5,7 @@ from __future__ import annotations
 from agent.collectors.licences.records import ActivationState, LicenceInventory
 from parc.v1 import agent_service_pb2 as pb
 
-STATES: dict[ActivationState, pb.ActivationState.ValueType] = {
+STATES: dict[ActivationState, pb.ActivationState] = {
     ActivationState.UNKNOWN: pb.ACTIVATION_STATE_UNSPECIFIED,
     ActivationState.LICENSED: pb.ACTIVATION_STATE_LICENSED,
     ActivationState.UNLICENSED: pb.ACTIVATION_STATE_UNLICENSED,

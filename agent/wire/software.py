@@ -6,7 +6,7 @@ from agent.collectors.software.records import SoftwareInventory, SoftwareSource
 from agent.wire.common import timestamp
 from parc.v1 import agent_service_pb2 as pb
 
-SOURCES: dict[SoftwareSource, pb.SoftwareSource.ValueType] = {
+SOURCES: dict[SoftwareSource, pb.SoftwareSource] = {
     SoftwareSource.DEB: pb.SOFTWARE_SOURCE_DEB,
     SoftwareSource.RPM: pb.SOFTWARE_SOURCE_RPM,
     SoftwareSource.MSI: pb.SOFTWARE_SOURCE_MSI,
