@@ -39,8 +39,8 @@ def _millidegrees(value: int | None) -> float | None:
     return celsius if low <= celsius <= high else None
 
 
-def scan_hwmon(sys_root: Path) -> HwmonScan:
-    """Reads every hwmon chip under ``sys_root/class/hwmon``."""
+def scan_hwmon(sys_root: Path, kinds: tuple[str, ...] = ("temp", "fan")) -> HwmonScan:
+    """Reads the ``kinds`` of input ("temp", "fan") of every chip under ``sys_root/class/hwmon``."""
     scan = HwmonScan()
     for chip in sorted_entries(sys_root / "class" / "hwmon", "hwmon"):
         try:
@@ -51,7 +51,7 @@ def scan_hwmon(sys_root: Path) -> HwmonScan:
         inputs: list[tuple[str, int]] = []
         for name in names:
             match = _INPUT.match(name)
-            if match:
+            if match and match.group(1) in kinds:
                 inputs.append((match.group(1), int(match.group(2))))
         for kind, index in sorted(inputs):
             label = read_attribute(chip / f"{kind}{index}_label") or ""
@@ -115,7 +115,7 @@ class LinuxTemperatures:
         self._sys = sys_root
 
     def read(self) -> list[TemperatureReading]:
-        readings = scan_hwmon(self._sys).temperatures or scan_thermal_zones(self._sys)
+        readings = scan_hwmon(self._sys, ("temp",)).temperatures or scan_thermal_zones(self._sys)
         if not readings:
             raise SignalUnavailable(
                 "no temperature sensors exposed (/sys/class/hwmon, /sys/class/thermal)"
@@ -132,7 +132,7 @@ class LinuxFans:
         self._sys = sys_root
 
     def read(self) -> list[FanReading]:
-        fans = scan_hwmon(self._sys).fans
+        fans = scan_hwmon(self._sys, ("fan",)).fans
         if not fans:
             raise SignalUnavailable("no fan sensors exposed (/sys/class/hwmon)")
         return fans

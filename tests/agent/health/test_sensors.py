@@ -60,3 +60,9 @@ def test_hwmon_chips_in_natural_order(tmp_path: Path) -> None:
         (chip / "name").write_text(f"chip{index}\n")
         (chip / "temp1_input").write_text("30000\n")
     assert [t.sensor for t in LinuxTemperatures(tmp_path).read()] == ["chip2", "chip10"]
+
+
+def test_each_source_reads_only_its_own_kind_of_input() -> None:
+    assert scan_hwmon(LAPTOP, ("fan",)).temperatures == []
+    assert scan_hwmon(LAPTOP, ("temp",)).fans == []
+    assert len(scan_hwmon(LAPTOP).fans) == 2
