@@ -107,7 +107,7 @@ def uninstall_entry(key_name: str, values: dict[str, RegistryValue]) -> Installe
         if major is not None:
             version = f"{major}.{minor or 0}"
     msi = _dword(values.get("WindowsInstaller")) == 1
-    return InstalledSoftware(
+    entry = InstalledSoftware(
         name=name,
         version=version,
         publisher=_string(values.get("Publisher")),
@@ -115,6 +115,7 @@ def uninstall_entry(key_name: str, values: dict[str, RegistryValue]) -> Installe
         install_time=parse_install_date(values.get("InstallDate")),
         identifier=key_name,
     )
+    return entry if entry.name else None  # a name of control characters only is no name
 
 
 class UninstallRegistryReader:
@@ -177,7 +178,7 @@ def appx_package(item: dict[str, Any]) -> InstalledSoftware | None:
     version = item.get("Version")
     publisher = item.get("Publisher")
     full_name = item.get("PackageFullName")
-    return InstalledSoftware(
+    row = InstalledSoftware(
         name=name,
         version=version if isinstance(version, str) else "",
         publisher=publisher_from_dn(publisher) if isinstance(publisher, str) else "",
@@ -185,6 +186,7 @@ def appx_package(item: dict[str, Any]) -> InstalledSoftware | None:
         architecture=_enum(item.get("Architecture"), _APPX_ARCHITECTURES),
         identifier=full_name if isinstance(full_name, str) else "",
     )
+    return row if row.name else None
 
 
 def parse_appx_objects(items: list[dict[str, Any]]) -> list[InstalledSoftware]:
