@@ -156,7 +156,7 @@ def parse_copyright(data: bytes) -> str | None:
             if paragraph.files == ["*"] and value:
                 return value
     if header:
-        return "" if format_seen else None
+        return header_licence if format_seen else None
     if (found := finish()) is not None:
         return found
     if licences:
