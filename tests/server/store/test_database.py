@@ -27,6 +27,12 @@ from server.store.database import (
 from server.store.models import Base, SiteRow, TenantRow, serial_hex
 
 TABLES = {
+    "inventory_sections",
+    "software_titles",
+    "device_software",
+    "device_activations",
+    "declared_licences",
+    "device_package_licences",
     "tenants",
     "sites",
     "enrollment_tokens",
@@ -177,3 +183,56 @@ def test_migrate_creates_the_sqlite_file_and_its_folder(tmp_path: Path) -> None:
     data_dir = tmp_path / "not" / "yet"
     migrate(resolve_database_url(data_dir, None))
     assert (data_dir / "parc.db").is_file()
+
+
+def test_migration_0002_keeps_existing_inventories_and_downgrades(migrated_url: str) -> None:
+    from alembic import command
+
+    engine = create_sync_engine(sync_url(migrated_url), poolclass=NullPool)
+    config = alembic_config()
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0001")
+        assert "software_titles" not in inspect(engine).get_table_names()
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO tenants (id, name, created_at) VALUES (1, 'Acme', :t)"),
+                {"t": datetime(2026, 1, 1, tzinfo=UTC)},
+            )
+            connection.execute(
+                text("INSERT INTO sites (id, tenant_id, name, created_at) VALUES (1, 1, 'HQ', :t)"),
+                {"t": datetime(2026, 1, 1, tzinfo=UTC)},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO devices (id, tenant_id, site_id, hostname, os_family,"
+                    " agent_version, enrolled_at, current_serial)"
+                    " VALUES ('d1', 1, 1, 'pc', 'linux', '0.1', :t, 'ab')"
+                ),
+                {"t": datetime(2026, 1, 1, tzinfo=UTC)},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO device_inventory (device_id, report_id, collect_time,"
+                    " received_at, os_family, os_name, os_version, kernel, hostname, vendor,"
+                    " model, serial_number, cpu_model, cpu_cores, cpu_threads,"
+                    " memory_total_bytes, disks, interfaces) VALUES ('d1', 'inv-0', :t, :t,"
+                    " 'linux', 'Debian', '12', 'k', 'pc', 'v', 'm', 's', 'c', 1, 2, 3,"
+                    " '[]', '[]')"
+                ),
+                {"t": datetime(2026, 1, 1, tzinfo=UTC)},
+            )
+        migrate(migrated_url)
+        with engine.connect() as connection:
+            sections = connection.execute(
+                text("SELECT device_id, section, content_hash, report_id FROM inventory_sections")
+            ).all()
+            identity = connection.execute(
+                text("SELECT form_factor, chassis_type, memory_modules FROM device_inventory")
+            ).one()
+    finally:
+        engine.dispose()
+    assert [tuple(row) for row in sections] == [("d1", "hardware", "", "inv-0")]
+    assert identity[0] == "" and identity[1] == 0
+    assert identity[2] in ([], "[]")
