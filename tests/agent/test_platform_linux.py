@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.platform import OsRelease, UnimplementedPlatform, current_platform
 from agent.collectors.hardware.junk import clean as clean_firmware_value
+from agent.platform import OsRelease, UnimplementedPlatform, current_platform
 from agent.platform.linux import (
     LinuxPlatform,
     os_release_from_fields,

@@ -8,7 +8,8 @@ sectors, ``queue/rotational``, ``device/{model,serial,wwid,vpd_pg80}``), sysfs-c
 
 Commands are spawned only when files are inconclusive: ``dmidecode -t 17`` when running as
 root on a machine with DMI but without SMBIOS entries in sysfs, ``systemd-detect-virt --vm``
-when the CPU says a hypervisor is present but the firmware does not say which.
+when the CPU says a hypervisor is present but neither the firmware nor the
+paravirtual clock sources say which.
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ log = logging.getLogger(__name__)
 VIRTUAL_BLOCK_PREFIXES: Final = ("loop", "ram", "zram", "dm-", "md", "nbd")
 # Paravirtual disks: the kernel cannot know what is behind them (virtio says rotational).
 PARAVIRTUAL_BLOCK_PREFIXES: Final = ("vd", "xvd")
+
+# Paravirtual clock sources a guest kernel offers only under their hypervisor.
+CLOCKSOURCE_HYPERVISORS: Final = {
+    "kvm-clock": "kvm",
+    "hyperv_clocksource_tsc_page": "hyperv",
+    "hyperv_clocksource_msr": "hyperv",
+    "xen": "xen",
+}
 
 MAX_SYSFS_READ: Final = 64 * 1024
 _HEX: Final = re.compile(r"^[0-9a-fA-F:]+$")
@@ -346,8 +355,21 @@ class SysfsHardware:
             return "openvz"
         return ""
 
+    def _clocksource_hypervisor(self) -> str:
+        path = self._sys / "devices" / "system" / "clocksource" / "clocksource0"
+        available = (read_text(path / "available_clocksource") or "").split()
+        return next(
+            (CLOCKSOURCE_HYPERVISORS[c] for c in available if c in CLOCKSOURCE_HYPERVISORS), ""
+        )
+
     def _hypervisor(self) -> str:
         named = hypervisor_from_firmware(self._firmware_strings())
+        if named and named != "qemu":
+            return named
+        # Paravirtual clocks name the hypervisor without a command; "QEMU" firmware with
+        # kvm-clock is QEMU accelerated by KVM.
+        if clock := self._clocksource_hypervisor():
+            return clock
         if named:
             return named
         hypervisor_type = (read_text(self._sys / "hypervisor" / "type") or "").strip()
