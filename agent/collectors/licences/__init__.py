@@ -23,13 +23,23 @@ from agent.collectors.licences.records import (
 from agent.collectors.licences.rpm import RpmLicenceReader
 from agent.collectors.licences.spdx import debian_to_spdx, is_spdx_expression, rpm_to_spdx
 from agent.collectors.licences.windows import WindowsActivationReader, parse_activations
+from agent.collectors.software.dpkg import DpkgStatusCache
 from agent.platform.runner import CommandRunner, SubprocessRunner
 
 
-def linux_licences(root: Path = Path("/"), runner: CommandRunner | None = None) -> LicenceCollector:
-    """Debian copyright files (under ``root``) and RPM License tags (``rpm`` via ``runner``)."""
+def linux_licences(
+    root: Path = Path("/"),
+    runner: CommandRunner | None = None,
+    *,
+    status: DpkgStatusCache | None = None,
+) -> LicenceCollector:
+    """Debian copyright files (under ``root``) and RPM License tags (``rpm`` via ``runner``).
+
+    ``status``: the dpkg status cache shared with ``linux_software``, if any."""
     runner = runner if runner is not None else SubprocessRunner()
-    return LicenceCollector(packages=[DebianCopyrightReader(root), RpmLicenceReader(runner)])
+    return LicenceCollector(
+        packages=[DebianCopyrightReader(root, status), RpmLicenceReader(runner)]
+    )
 
 
 def windows_licences(runner: CommandRunner | None = None) -> LicenceCollector:

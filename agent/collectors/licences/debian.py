@@ -178,10 +178,10 @@ class DebianCopyrightReader:
 
     name = "debian-copyright"
 
-    def __init__(self, root: Path = Path("/")) -> None:
+    def __init__(self, root: Path = Path("/"), status: DpkgStatusCache | None = None) -> None:
         self._root = root
         self._cache: dict[tuple[str, str], PackageLicence | None] = {}
-        self._status = DpkgStatusCache(root)
+        self._status = status if status is not None else DpkgStatusCache(root)
         self._spdx: dict[str, str] = {}
 
     def is_supported(self) -> bool:

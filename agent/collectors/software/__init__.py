@@ -14,7 +14,12 @@ from agent.collectors.software.collector import (
     SoftwareReadError,
     collapse_duplicates,
 )
-from agent.collectors.software.dpkg import DpkgPackage, DpkgReader, parse_dpkg_status
+from agent.collectors.software.dpkg import (
+    DpkgPackage,
+    DpkgReader,
+    DpkgStatusCache,
+    parse_dpkg_status,
+)
 from agent.collectors.software.flatpak import FlatpakReader, parse_flatpak_list
 from agent.collectors.software.macos import AppBundleReader
 from agent.collectors.software.records import InstalledSoftware, SoftwareInventory, SoftwareSource
@@ -26,12 +31,18 @@ from agent.platform.runner import CommandRunner, SubprocessRunner
 
 
 def linux_software(
-    root: Path = Path("/"), runner: CommandRunner | None = None
+    root: Path = Path("/"),
+    runner: CommandRunner | None = None,
+    *,
+    status: DpkgStatusCache | None = None,
 ) -> SoftwareCollector:
-    """dpkg (read from ``root``/var/lib/dpkg), rpm, snap and flatpak (through ``runner``)."""
+    """dpkg (read from ``root``/var/lib/dpkg), rpm, snap and flatpak (through ``runner``).
+
+    Pass the same ``status`` to :func:`agent.collectors.licences.linux_licences` and the dpkg
+    status file is parsed once for both."""
     runner = runner if runner is not None else SubprocessRunner()
     return SoftwareCollector(
-        [DpkgReader(root), RpmReader(runner), SnapReader(runner), FlatpakReader(runner)]
+        [DpkgReader(root, status), RpmReader(runner), SnapReader(runner), FlatpakReader(runner)]
     )
 
 
@@ -53,6 +64,7 @@ __all__ = [
     "AppxReader",
     "DpkgPackage",
     "DpkgReader",
+    "DpkgStatusCache",
     "FlatpakReader",
     "InstalledSoftware",
     "RpmReader",

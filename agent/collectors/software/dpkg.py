@@ -151,9 +151,9 @@ class DpkgReader:
 
     name = "dpkg"
 
-    def __init__(self, root: Path = Path("/")) -> None:
+    def __init__(self, root: Path = Path("/"), status: DpkgStatusCache | None = None) -> None:
         self._root = root
-        self._status = DpkgStatusCache(root)
+        self._status = status if status is not None else DpkgStatusCache(root)
         self._rows: tuple[tuple[int, int, int] | None, list[InstalledSoftware]] = (None, [])
 
     def is_supported(self) -> bool:

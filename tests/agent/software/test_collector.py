@@ -140,3 +140,25 @@ def test_linux_collector_without_any_tool_still_reads_dpkg(debian_root: Path) ->
 def test_linux_collector_on_an_empty_root_is_unsupported(tmp_path: Path) -> None:
     guarded = GuardedCollector(linux_software(tmp_path, RecordedRunner({})))
     assert guarded.run() is None
+
+
+def test_a_shared_status_cache_parses_once(
+    debian_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent.collectors.licences import linux_licences
+    from agent.collectors.software import DpkgStatusCache, dpkg
+
+    calls: list[Path] = []
+    real = dpkg.read_dpkg_status
+
+    def counting(root: Path) -> list[dpkg.DpkgPackage]:
+        calls.append(root)
+        return real(root)
+
+    monkeypatch.setattr(dpkg, "read_dpkg_status", counting)
+    status = DpkgStatusCache(debian_root)
+    software = linux_software(debian_root, RecordedRunner({}), status=status)
+    licences = linux_licences(debian_root, RecordedRunner({}), status=status)
+    assert software.collect().packages
+    licences.collect()
+    assert calls == [debian_root]
