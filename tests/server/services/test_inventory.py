@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import math
 from datetime import UTC, datetime, timedelta
@@ -457,3 +458,22 @@ async def test_details_of_a_device_with_nothing_reported(collector: Collector) -
     assert details.inventory is None and details.health is None
     assert details.software == () and details.sections == ()
     assert details.licences == LicenceFacts()
+
+
+async def test_devices_reporting_the_same_new_titles_at_once_share_them(
+    collector: Collector,
+) -> None:
+    identities = [(await collector.enroll())[1] for _ in range(4)]
+    now = collector.clock.now
+    shared = [package(f"shared-{index}") for index in range(50)]
+    await asyncio.gather(
+        *(
+            collector.reports.store_inventory(
+                identity,
+                [full_inventory("a", now, [*reversed(shared), package(f"own-{number}")])],
+            )
+            for number, identity in enumerate(identities)
+        )
+    )
+    assert await collector.count(SoftwareTitleRow) == 50 + len(identities)
+    assert await collector.count(DeviceSoftwareRow) == 51 * len(identities)
