@@ -83,16 +83,19 @@ def windows_platform(
 
 
 def darwin_runner(
-    profile: str, ioreg: str, sw_vers: str, *, hv: bytes = b"0\n", **overrides: Recording
+    profile: str,
+    ioreg: str,
+    sw_vers: str,
+    overrides: dict[tuple[str, ...], Recording] | None = None,
 ) -> RecordedRunner:
     recordings = {
         profiler.SYSTEM_PROFILER: Recording.file(MACOS / profile),
         profiler.IOREG_PLATFORM: Recording.file(MACOS / ioreg),
         profiler.SW_VERS: Recording.file(MACOS / sw_vers),
-        profiler.HV_VMM_PRESENT: Recording(hv),
+        profiler.HV_VMM_PRESENT: Recording(b"0\n"),
         profiler.CPU_BRAND: Recording(b"Apple M2\n"),
     }
-    recordings.update({tuple(k.split(" ")): v for k, v in overrides.items()})
+    recordings.update(overrides or {})
     return RecordedRunner(recordings)
 
 
