@@ -2,7 +2,8 @@
 
 The platform reads the OS-specific facts (``Platform.hardware_facts()``); psutil supplies
 what it knows portably (core and thread counts, memory size, interface addresses and link
-speeds); py-cpuinfo names the CPU, once per process. The form factor is derived here, in
+speeds); the OS's records or, failing them, py-cpuinfo name the CPU, once per process
+(:class:`CpuModel`). The form factor is derived here, in
 one place, from the chassis type and the virtualisation.
 """
 
@@ -81,13 +82,19 @@ def _cpuinfo_brand() -> str:
 
 
 class CpuModel:
-    """The CPU model name, read at most once per process (py-cpuinfo is slow)."""
+    """The CPU model name, read once per process.
+
+    The OS's own record comes first (Linux /proc/cpuinfo, the Windows registry, macOS
+    sysctl: cheap, and the same CPUID brand string py-cpuinfo would report); py-cpuinfo,
+    which costs over a second of CPU in a child process, runs only when the OS has none,
+    and then at most once per process.
+    """
 
     def __init__(
-        self, fallback: Callable[[], str], *, reader: Callable[[], str] = _cpuinfo_brand
+        self, os_record: Callable[[], str], *, reader: Callable[[], str] = _cpuinfo_brand
     ) -> None:
         self._reader = reader
-        self._fallback = fallback
+        self._os_record = os_record
         self._lock = threading.Lock()
         self._value: str | None = None
 
@@ -95,15 +102,15 @@ class CpuModel:
         with self._lock:
             if self._value is None:
                 try:
-                    value = self._reader().strip()
+                    value = self._os_record().strip()
                 except Exception as exc:
-                    log.warning("py-cpuinfo failed (%s); using the OS's CPU records", exc)
+                    log.warning("could not read the OS's CPU records: %s", exc)
                     value = ""
                 if not value:
                     try:
-                        value = self._fallback().strip()
+                        value = self._reader().strip()
                     except Exception as exc:
-                        log.warning("could not read the CPU model: %s", exc)
+                        log.warning("py-cpuinfo failed: %s", exc)
                         value = ""
                 self._value = value
             return self._value

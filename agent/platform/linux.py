@@ -106,7 +106,8 @@ def os_release_from_fields(fields: dict[str, str]) -> OsRelease:
     """The name and version the inventory reports, from os-release variables."""
     name = fields.get("NAME", "") or fields.get("ID", "")
     version = fields.get("VERSION_ID", "") or fields.get("VERSION", "")
-    return OsRelease(name=name, version=version)
+    # BUILD_ID identifies the image of rolling or image-based systems (Arch, Fedora Silverblue).
+    return OsRelease(name=name, version=version, build=fields.get("BUILD_ID", ""))
 
 
 def _read_text(path: Path) -> str | None:

@@ -27,6 +27,11 @@ def test_os_release_falls_back_to_usr_lib_and_unquotes() -> None:
     assert fixture_platform("whitebox").os_release() == OsRelease("Ubuntu", "24.04")
 
 
+def test_os_release_build_id() -> None:
+    fields = parse_os_release('NAME="Arch Linux"\nBUILD_ID=rolling\nID=arch\n')
+    assert os_release_from_fields(fields) == OsRelease("Arch Linux", "", "rolling")
+
+
 def test_os_release_missing_everywhere_is_empty(tmp_path: Path) -> None:
     platform = LinuxPlatform(etc_root=tmp_path, usr_lib_root=tmp_path)
     assert platform.os_release() == OsRelease("", "")

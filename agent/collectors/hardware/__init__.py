@@ -5,21 +5,6 @@ One module per concern: ``junk`` (placeholder firmware values are unknown), ``va
 (hypervisors from firmware strings), ``smbios`` (memory devices), and one reader per source
 format: ``sysfs`` (Linux), ``cim`` (Windows, one PowerShell CIM query), ``profiler``
 (macOS system_profiler, ioreg, sw_vers). The readers take injected roots or a command
-runner and never check which OS they run on: ``agent.platform`` picks them.
+runner and never check which OS they run on: ``agent.platform`` picks them. Nothing is
+imported here, so a Linux agent never loads the Windows or macOS parsers.
 """
-
-from agent.collectors.hardware.chassis import form_factor
-from agent.collectors.hardware.cim import CimHardware
-from agent.collectors.hardware.junk import clean, clean_uuid, is_junk
-from agent.collectors.hardware.profiler import ProfilerHardware
-from agent.collectors.hardware.sysfs import SysfsHardware
-
-__all__ = [
-    "CimHardware",
-    "ProfilerHardware",
-    "SysfsHardware",
-    "clean",
-    "clean_uuid",
-    "form_factor",
-    "is_junk",
-]

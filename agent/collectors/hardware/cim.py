@@ -420,10 +420,10 @@ def parse_cim_inventory(text: str) -> HardwareFacts:
     """The hardware facts in the script's output. Raises CimError when the output is not
     its JSON object; a section with unexpected content is logged and left unknown."""
     doc = parse_document(text)
-    for query, message in (
-        (doc.get("Errors") or {}).items() if isinstance(doc.get("Errors"), dict) else ()
-    ):
-        log.warning("CIM query %s failed: %s", query, message)
+    errors = doc.get("Errors")
+    if isinstance(errors, dict):
+        for query, message in errors.items():
+            log.warning("CIM query %s failed: %s", query, message)
 
     def section(what: str, read: Callable[[Record], Any], default: Any) -> Any:
         return attempt(what, lambda: read(doc), default)
