@@ -339,12 +339,15 @@ def disks(doc: Record) -> list[BlockDevice]:
         number = item.get("DeviceId")
         if isinstance(number, int | str) and str(number).strip().isdigit():
             physical_by_number[int(str(number).strip()[:9])] = item
-    drives = records(doc.get("DiskDrive"))
+    numbered: list[tuple[int, Record]] = []
+    for drive in records(doc.get("DiskDrive")):
+        index = drive.get("Index")
+        numbered.append((as_int(index) if isinstance(index, int | str) else -1, drive))
+    # By disk number: CIM's enumeration order is not guaranteed, the section hash must be.
+    numbered.sort(key=lambda pair: pair[0])
     seen: set[int] = set()
     result: list[BlockDevice] = []
-    for drive in drives:
-        index = drive.get("Index")
-        number = as_int(index) if isinstance(index, int | str) else -1
+    for number, drive in numbered:
         physical = physical_by_number.get(number, {}) if number >= 0 else {}
         seen.add(number)
         if as_int(physical.get("BusType")) == BUS_TYPE_FILE_BACKED_VIRTUAL:

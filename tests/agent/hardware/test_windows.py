@@ -136,9 +136,10 @@ def test_desktop_junk_and_hypervisor_present_on_bare_metal() -> None:
     # {"value": [...], "Count": 2}: Windows PowerShell 5.1's wrapped array.
     assert [m.slot for m in facts.memory_modules] == ["DIMM_A2", "DIMM_B2"]
     assert all(m.manufacturer == "" and m.type == "DDR4" for m in facts.memory_modules)
+    # Listed by CIM as drive 1 then 0; reported by disk number, for a stable section hash.
     assert [(d.name, d.type, d.serial_number) for d in facts.disks] == [
-        ("\\\\.\\PHYSICALDRIVE1", DiskType.HDD, "ZFL1A2B3"),
         ("\\\\.\\PHYSICALDRIVE0", DiskType.SSD, "S6PTNM0T123456K"),
+        ("\\\\.\\PHYSICALDRIVE1", DiskType.HDD, "ZFL1A2B3"),
     ]
     assert facts.os == OsRelease("Windows 10 Pro", "22H2", "19045.4291")
     assert facts.cpu.model == "AMD Ryzen 7 5800X 8-Core Processor"
