@@ -18,21 +18,17 @@ from apscheduler.triggers.interval import IntervalTrigger
 from agent.address import parse_address
 from agent.backoff import Backoff
 from agent.channel import ChannelFactory, ChannelHolder, mtls_channel
-from agent.collectors import (
-    CpuModel,
-    GuardedCollector,
-    HealthCollector,
-    InventoryCollector,
-    PsutilProbe,
-    SystemProbe,
-)
+from agent.collectors import CpuModel, GuardedCollector, PsutilProbe, SystemProbe
 from agent.commands import CommandHandler
 from agent.config import AgentConfig
 from agent.delivery import ReportSender
 from agent.identity import Identity, IdentityError, load_identity
+from agent.inventory import MachineInventory
 from agent.platform import Platform, current_platform
+from agent.platform.machine import machine_collectors
 from agent.renewal import CertificateRenewer
 from agent.reporting import Reporting
+from agent.sections import SectionMemory
 from agent.spool import Spool
 from agent.state import StatePaths
 from agent.status import StatusRecorder
@@ -172,13 +168,20 @@ def build_agent(
     channels = ChannelHolder(factory_for(identity))
     status = StatusRecorder(paths.status)
     spool = Spool(paths.spool, max_reports=config.spool_max_reports)
-    sender = ReportSender(spool, channels, status)
+    sender = ReportSender(
+        spool,
+        channels,
+        status,
+        on_full_inventory_requested=lambda: reporting.full_inventory_requested(),
+    )
     platform = platform or current_platform()
     probe = probe or PsutilProbe()
+    collectors = machine_collectors(platform, probe, cpu_model=cpu_model)
     reporting = Reporting(
         sender,
-        GuardedCollector(HealthCollector(platform, probe)),
-        GuardedCollector(InventoryCollector(platform, probe, cpu_model=cpu_model)),
+        GuardedCollector(collectors.health),
+        MachineInventory.of(collectors),
+        SectionMemory(paths.inventory_sections),
     )
     stream = ConnectStream(
         channels,

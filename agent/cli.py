@@ -250,22 +250,26 @@ def _inventory(args: argparse.Namespace) -> int:
     from google.protobuf import json_format
 
     from agent import wire
-    from agent.collectors import (
-        GuardedCollector,
-        HealthCollector,
-        InventoryCollector,
-        PsutilProbe,
-    )
+    from agent.collectors import GuardedCollector, PsutilProbe
+    from agent.collectors.health import SlowSchedule
     from agent.delivery import new_report_id
+    from agent.inventory import MachineInventory
     from agent.platform import current_platform
+    from agent.platform.machine import machine_collectors
+    from agent.sections import SectionMemory
 
     _setup_logging(args.log_level or "WARNING")
     platform = current_platform()
     probe = PsutilProbe()  # primes the CPU counter; the inventory takes long enough to measure
-    inventory = GuardedCollector(InventoryCollector(platform, probe)).run()
-    health = GuardedCollector(HealthCollector(platform, probe)).run()
+    # Slow health signals (updates, SMART) are read inline here, not left for a later sample.
+    collectors = machine_collectors(platform, probe, schedule=SlowSchedule(background=False))
+    inventory = MachineInventory.of(collectors).collect(new_report_id())
+    health = GuardedCollector(collectors.health).run()
     if inventory is None or health is None:
         return _fail(f"this platform ({platform.family}) is not supported, or a collector failed")
+    # Exactly what the agent sends when the collector holds none of it: every section in
+    # full, each with its hash.
+    SectionMemory(None).prepare(inventory, full=True)
 
     def as_dict(message: Any) -> dict[str, Any]:
         return json_format.MessageToDict(
@@ -275,7 +279,7 @@ def _inventory(args: argparse.Namespace) -> int:
         )
 
     output = {
-        "inventory": as_dict(wire.inventory_report(inventory, new_report_id())),
+        "inventory": as_dict(inventory),
         "health": as_dict(wire.health_report(health, new_report_id())),
     }
     print(json.dumps(output, indent=2))

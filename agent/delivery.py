@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -35,12 +36,14 @@ class ReportSender:
         *,
         batch_size: int = BATCH_SIZE,
         rpc_timeout: float = RPC_TIMEOUT_S,
+        on_full_inventory_requested: Callable[[], None] | None = None,
     ) -> None:
         self._spool = spool
         self._channels = channels
         self._status = status
         self._batch_size = batch_size
         self._rpc_timeout = rpc_timeout
+        self._on_full_inventory_requested = on_full_inventory_requested
         self._lock = asyncio.Lock()
         self._flush_task: asyncio.Task[int] | None = None
         self._again = False
@@ -139,4 +142,6 @@ class ReportSender:
             reports=[m for m in messages if isinstance(m, pb.InventoryReport)]
         )
         reply_i = await stub.ReportInventory(inventory, timeout=self._rpc_timeout)
+        if reply_i.full_inventory_requested and self._on_full_inventory_requested is not None:
+            self._on_full_inventory_requested()
         return set(reply_i.accepted_report_ids)

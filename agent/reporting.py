@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from agent import wire
-from agent.collectors import GuardedCollector, HealthSample, Inventory
+from agent.collectors import GuardedCollector, HealthSample
 from agent.delivery import ReportSender, new_report_id
+from agent.inventory import MachineInventory
+from agent.sections import SectionMemory
+
+log = logging.getLogger(__name__)
 
 
 class Reporting:
@@ -16,11 +21,15 @@ class Reporting:
         self,
         sender: ReportSender,
         health: GuardedCollector[HealthSample],
-        inventory: GuardedCollector[Inventory],
+        inventory: MachineInventory,
+        sections: SectionMemory,
     ) -> None:
         self.sender = sender
         self.health = health
         self.inventory = inventory
+        self.sections = sections
+        self._lock = asyncio.Lock()
+        self._background: set[asyncio.Task[bool]] = set()
 
     async def sample_health(self) -> bool:
         """Takes a health sample, spools it and starts a flush; False when none was taken."""
@@ -33,24 +42,34 @@ class Reporting:
         self.sender.request_flush()
         return True
 
-    async def collect_inventory(self) -> bool:
-        """Collects an inventory (off the event loop: it reads files), spools it, flushes."""
-        inventory = await asyncio.to_thread(self.inventory.run)
-        if inventory is None:
-            return False
-        report_id = new_report_id()
-        payload = wire.inventory_report(inventory, report_id).SerializeToString()
-        self.sender.spool("inventory", report_id, payload)
+    async def collect_inventory(self, *, full: bool = False) -> bool:
+        """Collects an inventory (off the event loop: it reads files), leaves out the
+        sections that did not change unless ``full``, spools it and flushes."""
+        async with self._lock:  # one at a time: the section memory follows the spool order
+            report_id = new_report_id()
+            report = await asyncio.to_thread(self.inventory.collect, report_id)
+            if report is None:
+                return False
+            payload = self.sections.prepare(report, full=full).SerializeToString()
+            self.sender.spool("inventory", report_id, payload)
         self.sender.request_flush()
         return True
 
     async def send_inventory_now(self) -> bool:
-        """For the SEND_INVENTORY command: collect, spool, and flush before answering."""
-        if not await self.collect_inventory():
+        """For the SEND_INVENTORY command: collect in full, spool, flush before answering."""
+        if not await self.collect_inventory(full=True):
             return False
         await self.sender.wait_idle()
         await self.sender.flush()
         return True
+
+    def full_inventory_requested(self) -> None:
+        """The collector lacks a section we sent as a hash: forget the hashes, send in full."""
+        log.info("the collector asked for a full inventory")
+        self.sections.forget()
+        task = asyncio.get_running_loop().create_task(self.collect_inventory(full=True))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def flush_if_pending(self) -> None:
         if self.sender.pending:

@@ -61,11 +61,14 @@ def _clear(report: pb.InventoryReport, section: str) -> None:
 class SectionMemory:
     """The hashes of the sections last spooled in full, kept across restarts."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | None) -> None:
+        """``path`` None keeps the memory in this process only (``parc-agent inventory``)."""
         self._path = path
         self._sent = self._load()
 
     def _load(self) -> dict[str, str]:
+        if self._path is None:
+            return {}
         try:
             raw = json.loads(self._path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -78,6 +81,8 @@ class SectionMemory:
         return {k: v for k, v in raw.items() if k in SECTIONS and isinstance(v, str)}
 
     def _save(self) -> None:
+        if self._path is None:
+            return
         tmp = self._path.with_name(f".{self._path.name}.tmp")
         tmp.write_text(json.dumps(self._sent, sort_keys=True), encoding="utf-8")
         os.replace(tmp, self._path)

@@ -45,5 +45,10 @@ class StatePaths:
         return self.root / "spool.db"
 
     @property
+    def inventory_sections(self) -> Path:
+        """The hashes of the inventory sections last spooled in full (agent.sections)."""
+        return self.root / "inventory_sections.json"
+
+    @property
     def status(self) -> Path:
         return self.root / "status.json"

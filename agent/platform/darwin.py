@@ -1,9 +1,6 @@
 """macOS platform: the hardware inventory through system_profiler, ioreg, sw_vers and sysctl.
-
-The other collectors (health, ...) are not written for macOS yet, so ``implemented`` stays
-False and only ``hardware_supported`` is True. ``os_release``, ``kernel``,
-``machine_identity`` and ``block_devices`` each run the whole query: callers wanting several
-facts use ``hardware_facts()`` once.
+``os_release``, ``kernel``, ``machine_identity`` and ``block_devices`` each run the whole
+query: callers wanting several facts use ``hardware_facts()`` once.
 """
 
 from __future__ import annotations
@@ -14,21 +11,34 @@ from agent.platform.base import (
     HardwareFacts,
     MachineIdentity,
     OsRelease,
-    UnimplementedPlatform,
 )
 from agent.platform.runner import CommandRunner, SubprocessRunner
 
+# Virtual filesystems psutil lists on macOS: the device tree, automounter maps, and the
+# sealed system snapshot's firmlinked volumes are reported through their data volume.
+PSEUDO_FILESYSTEMS = frozenset({"", "devfs", "autofs", "nullfs", "lifs"})
 
-class DarwinPlatform(UnimplementedPlatform):
+
+class DarwinPlatform:
     """macOS readers over a command runner."""
 
     def __init__(self, runner: CommandRunner | None = None) -> None:
-        super().__init__("darwin")
         self._profiler = ProfilerHardware(runner if runner is not None else SubprocessRunner())
+
+    @property
+    def family(self) -> str:
+        return "darwin"
+
+    @property
+    def implemented(self) -> bool:
+        return True
 
     @property
     def hardware_supported(self) -> bool:
         return True
+
+    def is_pseudo_filesystem(self, fstype: str) -> bool:
+        return fstype.lower() in PSEUDO_FILESYSTEMS
 
     def hardware_facts(self) -> HardwareFacts:
         return self._profiler.read()

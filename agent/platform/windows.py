@@ -1,9 +1,7 @@
-"""Windows platform: the hardware inventory through one PowerShell CIM query.
-
-The other collectors (health, ...) are not written for Windows yet, so ``implemented``
-stays False and only ``hardware_supported`` is True. ``os_release``, ``kernel``,
-``machine_identity`` and ``block_devices`` each run the whole CIM query: callers wanting
-several facts use ``hardware_facts()`` once.
+"""Windows platform: the hardware inventory through one PowerShell CIM query, the registry
+for what is cheap there. ``os_release``, ``kernel``, ``machine_identity`` and
+``block_devices`` each run the whole CIM query: callers wanting several facts use
+``hardware_facts()`` once.
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ from agent.platform.base import (
     HardwareFacts,
     MachineIdentity,
     OsRelease,
-    UnimplementedPlatform,
 )
 from agent.platform.registry import RegistryReader, WinRegReader
 from agent.platform.runner import CommandRunner, SubprocessRunner
@@ -26,19 +23,34 @@ log = logging.getLogger(__name__)
 CPU_KEY = "HKLM\\HARDWARE\\DESCRIPTION\\System\\CentralProcessor\\0"
 
 
-class WindowsPlatform(UnimplementedPlatform):
+# psutil reports CD/DVD drives without media and network shares with these types; neither has a
+# local disk behind it worth a use percentage.
+PSEUDO_FILESYSTEMS = frozenset({"", "cdfs", "udf"})
+
+
+class WindowsPlatform:
     """Windows readers over a command runner (PowerShell) and a registry reader."""
 
     def __init__(
         self, runner: CommandRunner | None = None, registry: RegistryReader | None = None
     ) -> None:
-        super().__init__("windows")
         self._cim = CimHardware(runner if runner is not None else SubprocessRunner())
         self._registry = registry
 
     @property
+    def family(self) -> str:
+        return "windows"
+
+    @property
+    def implemented(self) -> bool:
+        return True
+
+    @property
     def hardware_supported(self) -> bool:
         return True
+
+    def is_pseudo_filesystem(self, fstype: str) -> bool:
+        return fstype.lower() in PSEUDO_FILESYSTEMS
 
     def hardware_facts(self) -> HardwareFacts:
         return self._cim.read()
@@ -55,9 +67,14 @@ class WindowsPlatform(UnimplementedPlatform):
     def block_devices(self) -> list[BlockDevice]:
         return self.hardware_facts().disks
 
-    def cpu_model_fallback(self) -> str:
-        """ProcessorNameString from the registry: cheap, no PowerShell."""
+    @property
+    def registry(self) -> RegistryReader:
+        """The registry (the real one unless a reader was injected)."""
         if self._registry is None:
             self._registry = WinRegReader()  # pragma: no cover - imports winreg
-        value = self._registry.values(CPU_KEY).get("ProcessorNameString")
+        return self._registry
+
+    def cpu_model_fallback(self) -> str:
+        """ProcessorNameString from the registry: cheap, no PowerShell."""
+        value = self.registry.values(CPU_KEY).get("ProcessorNameString")
         return value.strip() if isinstance(value, str) else ""

@@ -35,6 +35,8 @@ class CollectorState:
     inventory_ids: list[str] = field(default_factory=list)
     health_received: list[str] = field(default_factory=list)
     inventories: list[pb.InventoryReport] = field(default_factory=list)
+    # Answer the next ReportInventory with full_inventory_requested (then reset).
+    request_full_inventory: bool = False
     heartbeats: list[int] = field(default_factory=list)
     acks: list[pb.CommandAck] = field(default_factory=list)
     commands: list[pb.Command] = field(default_factory=list)
@@ -116,8 +118,10 @@ class CollectorDouble(pb_grpc.AgentServiceServicer):
                 self.state.inventory_ids.append(report.report_id)
                 self.state.inventories.append(report)
         self.state.notify()
+        full, self.state.request_full_inventory = self.state.request_full_inventory, False
         return pb.ReportInventoryResponse(
-            accepted_report_ids=[r.report_id for r in request.reports]
+            accepted_report_ids=[r.report_id for r in request.reports],
+            full_inventory_requested=full,
         )
 
     async def Connect(

@@ -162,13 +162,14 @@ def test_unimplemented_platforms_do_not_pretend() -> None:
         platform.hardware_facts()
 
 
-@pytest.mark.parametrize("system", ["win32", "darwin"])
-def test_windows_and_macos_offer_hardware_only(system: str) -> None:
+@pytest.mark.parametrize(
+    ("system", "real", "pseudo"), [("win32", "NTFS", "CDFS"), ("darwin", "apfs", "devfs")]
+)
+def test_windows_and_macos_are_implemented(system: str, real: str, pseudo: str) -> None:
     platform = current_platform(system)
-    assert platform.hardware_supported
-    assert not platform.implemented  # health and the rest are not written for them yet
-    with pytest.raises(NotImplementedError):
-        platform.is_pseudo_filesystem("ntfs")
+    assert platform.hardware_supported and platform.implemented
+    assert not platform.is_pseudo_filesystem(real)
+    assert platform.is_pseudo_filesystem(pseudo)
 
 
 def test_linux_is_implemented() -> None:

@@ -14,12 +14,16 @@ from agent.app import Tuning, build_agent, channel_factory_for
 from agent.backoff import Backoff
 from agent.channel import ChannelHolder
 from agent.collectors import CpuModel, GuardedCollector, HealthCollector, InventoryCollector
+from agent.collectors.licences import LicenceCollector
+from agent.collectors.software import DpkgReader, SoftwareCollector
 from agent.commands import CommandHandler
 from agent.config import AgentConfig
 from agent.delivery import ReportSender
 from agent.identity import certificate_info, load_identity
+from agent.inventory import MachineInventory
 from agent.renewal import CertificateRenewer
 from agent.reporting import Reporting
+from agent.sections import SectionMemory
 from agent.spool import Spool
 from agent.state import StatePaths
 from agent.status import StatusRecorder, read_status
@@ -28,6 +32,7 @@ from parc.v1 import agent_service_pb2 as pb
 from tests.agent.collector_double import CollectorState, RunningCollector, start_collector
 from tests.agent.support import RecordedProbe, fixture_platform
 
+SOFTWARE_ROOT = Path(__file__).parent / "fixtures" / "software" / "debian"
 FAST = Tuning(backoff_base=0.05, backoff_cap=0.5, stable_after=3600.0, flush_interval=1.0)
 
 
@@ -51,13 +56,23 @@ async def parts(enrolled: StatePaths) -> AsyncIterator[Parts]:
     channels = ChannelHolder(channel_factory_for(identity.record.server)(identity))
     spool = Spool(enrolled.spool)
     status = StatusRecorder(enrolled.status)
-    sender = ReportSender(spool, channels, status)
+    sender = ReportSender(
+        spool,
+        channels,
+        status,
+        on_full_inventory_requested=lambda: reporting.full_inventory_requested(),
+    )
     platform = fixture_platform("desktop")
     probe = RecordedProbe()
     reporting = Reporting(
         sender,
         GuardedCollector(HealthCollector(platform, probe)),
-        GuardedCollector(InventoryCollector(platform, probe, cpu_model=fixture_cpu())),
+        MachineInventory(
+            GuardedCollector(InventoryCollector(platform, probe, cpu_model=fixture_cpu())),
+            GuardedCollector(SoftwareCollector([DpkgReader(SOFTWARE_ROOT)])),
+            GuardedCollector(LicenceCollector()),
+        ),
+        SectionMemory(enrolled.inventory_sections),
     )
     yield Parts(enrolled, channels, spool, sender, reporting, status)
     await sender.wait_idle()
@@ -267,3 +282,29 @@ def test_status_recorder_keeps_the_last_contact_across_restarts(tmp_path: Path) 
     status = read_status(path)
     assert status["last_contact"] == "1970-01-01T00:00:00+00:00"
     assert status["last_error"] == "boom"
+
+
+async def test_unchanged_sections_go_as_hashes_until_the_collector_asks_for_everything(
+    parts: Parts, collector_state: CollectorState
+) -> None:
+    assert await parts.reporting.collect_inventory()
+    await parts.sender.wait_idle()
+    first = collector_state.inventories[-1]
+    assert first.HasField("hardware") and first.HasField("software")
+    assert len(first.software.packages) > 0 and len(first.software_hash) == 64
+
+    assert await parts.reporting.collect_inventory()
+    await parts.sender.wait_idle()
+    second = collector_state.inventories[-1]
+    assert not second.HasField("hardware") and not second.HasField("software")
+    assert second.software_hash == first.software_hash
+    assert second.ByteSize() < 200
+
+    collector_state.request_full_inventory = True
+    assert await parts.reporting.collect_inventory()
+    await parts.sender.wait_idle()  # the hash-only report: the collector asks for everything
+
+    await collector_state.wait_for(lambda: len(collector_state.inventories) == 4)
+    resent = collector_state.inventories[-1]
+    assert resent.HasField("hardware") and resent.HasField("software")
+    assert resent.software_hash == first.software_hash

@@ -1,0 +1,102 @@
+"""The collectors for the machine the agent runs on, chosen by its OS in this one place.
+
+Every concern has its per-OS factory in its own package (``linux_sources``,
+``windows_software``, ...); this module picks the right one for ``platform.family`` and wires
+the shared pieces: one command runner, the Windows registry, one dpkg status cache for software
+and licences, and a once-per-process answer to "is this a virtual machine?" for SMART.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.collectors.base import Collector
+from agent.collectors.health import HealthCollector, HealthSources, SlowSchedule
+from agent.collectors.inventory import CpuModel, InventoryCollector
+from agent.collectors.licences.records import LicenceInventory
+from agent.collectors.software.records import SoftwareInventory
+from agent.collectors.system import SystemProbe
+from agent.platform.base import Platform
+from agent.platform.runner import CommandRunner, SubprocessRunner
+
+
+@dataclass(frozen=True)
+class MachineCollectors:
+    """Everything the agent collects about its machine."""
+
+    hardware: InventoryCollector
+    health: HealthCollector
+    software: Collector[SoftwareInventory]
+    licences: Collector[LicenceInventory]
+
+
+def machine_collectors(
+    platform: Platform,
+    probe: SystemProbe,
+    *,
+    runner: CommandRunner | None = None,
+    schedule: SlowSchedule | None = None,
+    cpu_model: CpuModel | None = None,
+    root: Path = Path("/"),
+) -> MachineCollectors:
+    """The collectors for ``platform``; ``schedule`` says how slow health signals refresh
+    (pass ``SlowSchedule(background=False)`` for a one-shot collection)."""
+    runner = runner if runner is not None else SubprocessRunner()
+
+    @functools.cache
+    def is_virtual() -> bool:
+        return platform.hardware_facts().virtualization.is_virtual_machine
+
+    software: Collector[SoftwareInventory]
+    licences: Collector[LicenceInventory]
+    sources: HealthSources
+    if platform.family == "linux":
+        from agent.collectors.health import linux_sources
+        from agent.collectors.licences import linux_licences
+        from agent.collectors.software import DpkgStatusCache, linux_software
+
+        status = DpkgStatusCache(root)
+        software = linux_software(root, runner, status=status)
+        licences = linux_licences(root, runner, status=status)
+        sources = linux_sources(
+            runner,
+            is_virtual,
+            sys_root=root / "sys",
+            proc_root=root / "proc",
+            run_root=root / "run",
+            schedule=schedule,
+        )
+    elif platform.family == "windows":
+        from agent.collectors.health import windows_sources
+        from agent.collectors.licences import windows_licences
+        from agent.collectors.software import windows_software
+        from agent.platform.windows import WindowsPlatform
+
+        assert isinstance(platform, WindowsPlatform)
+        software = windows_software(platform.registry, runner)
+        licences = windows_licences(runner)
+        sources = windows_sources(runner, platform.registry, is_virtual, schedule=schedule)
+    elif platform.family == "darwin":
+        from agent.collectors.health import darwin_sources
+        from agent.collectors.licences import darwin_licences
+        from agent.collectors.software import darwin_software
+
+        software = darwin_software(root)
+        licences = darwin_licences()
+        sources = darwin_sources(runner, is_virtual, schedule=schedule)
+    else:
+        from agent.collectors.licences import darwin_licences
+        from agent.collectors.software import SoftwareCollector
+
+        # An OS Parc does not know: the collectors exist but report themselves unsupported.
+        software = SoftwareCollector([])
+        licences = darwin_licences()
+        sources = HealthSources()
+    return MachineCollectors(
+        hardware=InventoryCollector(platform, probe, cpu_model=cpu_model),
+        health=HealthCollector(platform, probe, sources=sources),
+        software=software,
+        licences=licences,
+    )
