@@ -23,11 +23,11 @@ from agent.commands import CommandHandler
 from agent.config import AgentConfig
 from agent.delivery import ReportSender
 from agent.identity import Identity, IdentityError, load_identity
-from agent.inventory import MachineInventory
+from agent.inventory_worker import InventoryWorker
 from agent.platform import Platform, current_platform
-from agent.platform.machine import machine_collectors
+from agent.platform.machine import health_collector
 from agent.renewal import CertificateRenewer
-from agent.reporting import Reporting
+from agent.reporting import InventorySource, Reporting
 from agent.sections import SectionMemory
 from agent.spool import Spool
 from agent.state import StatePaths
@@ -156,6 +156,7 @@ def build_agent(
     probe: SystemProbe | None = None,
     cpu_model: CpuModel | None = None,
     tuning: Tuning | None = None,
+    in_process_inventory: bool = False,
 ) -> Agent:
     """Builds the agent from its settings and state directory (the device must be enrolled)."""
     tuning = tuning or Tuning()
@@ -176,11 +177,20 @@ def build_agent(
     )
     platform = platform or current_platform()
     probe = probe or PsutilProbe()
-    collectors = machine_collectors(platform, probe, cpu_model=cpu_model)
+    # The inventory runs in a child process (agent.inventory_worker) unless a test hands in
+    # its own platform: the resident agent then never holds the package lists.
+    inventory: InventorySource
+    if in_process_inventory:
+        from agent.inventory import MachineInventory
+        from agent.platform.machine import machine_collectors
+
+        inventory = MachineInventory.of(machine_collectors(platform, probe, cpu_model=cpu_model))
+    else:
+        inventory = InventoryWorker()
     reporting = Reporting(
         sender,
-        GuardedCollector(collectors.health),
-        MachineInventory.of(collectors),
+        GuardedCollector(health_collector(platform, probe)),
+        inventory,
         SectionMemory(paths.inventory_sections),
     )
     stream = ConnectStream(

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Protocol
 
 from agent import wire
 from agent.collectors import GuardedCollector, HealthSample
 from agent.delivery import ReportSender, new_report_id
-from agent.inventory import MachineInventory
 from agent.sections import SectionMemory
+from parc.v1 import agent_service_pb2 as pb
 
 log = logging.getLogger(__name__)
+
+
+class InventorySource(Protocol):
+    """Collects an inventory report: agent.inventory_worker.InventoryWorker (a child process)
+    or agent.inventory.MachineInventory (in this process)."""
+
+    def collect(self, report_id: str) -> pb.InventoryReport | None: ...
 
 
 class Reporting:
@@ -21,7 +29,7 @@ class Reporting:
         self,
         sender: ReportSender,
         health: GuardedCollector[HealthSample],
-        inventory: MachineInventory,
+        inventory: InventorySource,
         sections: SectionMemory,
     ) -> None:
         self.sender = sender

@@ -11,15 +11,19 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.collectors.base import Collector
 from agent.collectors.health import HealthCollector, HealthSources, SlowSchedule
 from agent.collectors.inventory import CpuModel, InventoryCollector
-from agent.collectors.licences.records import LicenceInventory
-from agent.collectors.software.records import SoftwareInventory
 from agent.collectors.system import SystemProbe
 from agent.platform.base import Platform
 from agent.platform.runner import CommandRunner, SubprocessRunner
+
+if TYPE_CHECKING:  # the resident agent needs only health: the rest loads in the worker
+    from agent.collectors.licences.records import LicenceInventory
+    from agent.collectors.software.records import SoftwareInventory
+    from agent.platform.windows import WindowsPlatform
 
 
 @dataclass(frozen=True)
@@ -44,22 +48,56 @@ def machine_collectors(
     """The collectors for ``platform``; ``schedule`` says how slow health signals refresh
     (pass ``SlowSchedule(background=False)`` for a one-shot collection)."""
     runner = runner if runner is not None else SubprocessRunner()
-
-    @functools.cache
-    def is_virtual() -> bool:
-        return platform.hardware_facts().virtualization.is_virtual_machine
-
     software: Collector[SoftwareInventory]
     licences: Collector[LicenceInventory]
-    sources: HealthSources
     if platform.family == "linux":
-        from agent.collectors.health import linux_sources
         from agent.collectors.licences import linux_licences
         from agent.collectors.software import DpkgStatusCache, linux_software
 
         status = DpkgStatusCache(root)
         software = linux_software(root, runner, status=status)
         licences = linux_licences(root, runner, status=status)
+    elif platform.family == "windows":
+        from agent.collectors.licences import windows_licences
+        from agent.collectors.software import windows_software
+
+        software = windows_software(_windows(platform).registry, runner)
+        licences = windows_licences(runner)
+    else:
+        from agent.collectors.licences import darwin_licences
+        from agent.collectors.software import SoftwareCollector, darwin_software
+
+        # macOS has application bundles; an OS Parc does not know gets collectors that
+        # report themselves unsupported.
+        software = darwin_software(root) if platform.family == "darwin" else SoftwareCollector([])
+        licences = darwin_licences()
+    return MachineCollectors(
+        hardware=InventoryCollector(platform, probe, cpu_model=cpu_model),
+        health=health_collector(platform, probe, runner=runner, schedule=schedule, root=root),
+        software=software,
+        licences=licences,
+    )
+
+
+def health_collector(
+    platform: Platform,
+    probe: SystemProbe,
+    *,
+    runner: CommandRunner | None = None,
+    schedule: SlowSchedule | None = None,
+    root: Path = Path("/"),
+) -> HealthCollector:
+    """The health collector for ``platform`` with its OS's signal sources."""
+    runner = runner if runner is not None else SubprocessRunner()
+
+    @functools.cache
+    def is_virtual() -> bool:
+        return platform.hardware_facts().virtualization.is_virtual_machine
+
+    sources: HealthSources
+    if platform.family == "linux":
+        from agent.collectors.health import linux_sources
+
         sources = linux_sources(
             runner,
             is_virtual,
@@ -70,33 +108,21 @@ def machine_collectors(
         )
     elif platform.family == "windows":
         from agent.collectors.health import windows_sources
-        from agent.collectors.licences import windows_licences
-        from agent.collectors.software import windows_software
-        from agent.platform.windows import WindowsPlatform
 
-        assert isinstance(platform, WindowsPlatform)
-        software = windows_software(platform.registry, runner)
-        licences = windows_licences(runner)
-        sources = windows_sources(runner, platform.registry, is_virtual, schedule=schedule)
+        registry = _windows(platform).registry
+        sources = windows_sources(runner, registry, is_virtual, schedule=schedule)
     elif platform.family == "darwin":
         from agent.collectors.health import darwin_sources
-        from agent.collectors.licences import darwin_licences
-        from agent.collectors.software import darwin_software
 
-        software = darwin_software(root)
-        licences = darwin_licences()
         sources = darwin_sources(runner, is_virtual, schedule=schedule)
     else:
-        from agent.collectors.licences import darwin_licences
-        from agent.collectors.software import SoftwareCollector
-
-        # An OS Parc does not know: the collectors exist but report themselves unsupported.
-        software = SoftwareCollector([])
-        licences = darwin_licences()
         sources = HealthSources()
-    return MachineCollectors(
-        hardware=InventoryCollector(platform, probe, cpu_model=cpu_model),
-        health=HealthCollector(platform, probe, sources=sources),
-        software=software,
-        licences=licences,
-    )
+    return HealthCollector(platform, probe, sources=sources)
+
+
+def _windows(platform: Platform) -> WindowsPlatform:
+    from agent.platform.windows import WindowsPlatform
+
+    if not isinstance(platform, WindowsPlatform):
+        raise TypeError(f"expected the Windows platform, got {type(platform).__name__}")
+    return platform

@@ -255,6 +255,7 @@ async def test_whole_agent_runs_and_stops(
         probe=RecordedProbe(),
         cpu_model=fixture_cpu(),
         tuning=FAST,
+        in_process_inventory=True,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(agent.run(stop))
