@@ -18,7 +18,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from agent.address import parse_address
 from agent.backoff import Backoff
 from agent.channel import ChannelFactory, ChannelHolder, mtls_channel
-from agent.collectors import CpuModel, GuardedCollector, PsutilProbe, SystemProbe
+from agent.collectors.base import GuardedCollector
+from agent.collectors.inventory import CpuModel
+from agent.collectors.system import PsutilProbe, SystemProbe
 from agent.commands import CommandHandler
 from agent.config import AgentConfig
 from agent.delivery import ReportSender

@@ -249,22 +249,24 @@ def _status(args: argparse.Namespace) -> int:
 def _inventory(args: argparse.Namespace) -> int:
     from google.protobuf import json_format
 
-    from agent import wire
-    from agent.collectors import GuardedCollector, PsutilProbe
+    from agent.collectors.base import GuardedCollector
     from agent.collectors.health import SlowSchedule
+    from agent.collectors.system import PsutilProbe
     from agent.delivery import new_report_id
     from agent.inventory import MachineInventory
     from agent.platform import current_platform
-    from agent.platform.machine import machine_collectors
+    from agent.platform.machine import health_collector, machine_collectors
     from agent.sections import SectionMemory
+    from agent.wire.health import health_report
 
     _setup_logging(args.log_level or "WARNING")
     platform = current_platform()
     probe = PsutilProbe()  # primes the CPU counter; the inventory takes long enough to measure
     # Slow health signals (updates, SMART) are read inline here, not left for a later sample.
-    collectors = machine_collectors(platform, probe, schedule=SlowSchedule(background=False))
-    inventory = MachineInventory.of(collectors).collect(new_report_id())
-    health = GuardedCollector(collectors.health).run()
+    inventory = MachineInventory.of(machine_collectors(platform, probe)).collect(new_report_id())
+    health = GuardedCollector(
+        health_collector(platform, probe, schedule=SlowSchedule(background=False))
+    ).run()
     if inventory is None or health is None:
         return _fail(f"this platform ({platform.family}) is not supported, or a collector failed")
     # Exactly what the agent sends when the collector holds none of it: every section in
@@ -280,7 +282,7 @@ def _inventory(args: argparse.Namespace) -> int:
 
     output = {
         "inventory": as_dict(inventory),
-        "health": as_dict(wire.health_report(health, new_report_id())),
+        "health": as_dict(health_report(health, new_report_id())),
     }
     print(json.dumps(output, indent=2))
     return 0

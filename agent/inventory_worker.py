@@ -72,15 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     # Collector failures are logged to stderr (the agent keeps the last lines); stdout is data.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from agent.collectors.health import SlowSchedule
     from agent.collectors.system import PsutilProbe
     from agent.inventory import MachineInventory
     from agent.platform import current_platform
     from agent.platform.machine import machine_collectors
 
-    collectors = machine_collectors(
-        current_platform(), PsutilProbe(), schedule=SlowSchedule(background=False)
-    )
+    collectors = machine_collectors(current_platform(), PsutilProbe())
     report = MachineInventory.of(collectors).collect(args[0])
     if report is None:
         return NOTHING_COLLECTED

@@ -6,10 +6,11 @@ import asyncio
 import logging
 from typing import Protocol
 
-from agent import wire
-from agent.collectors import GuardedCollector, HealthSample
+from agent.collectors.base import GuardedCollector
+from agent.collectors.health import HealthSample
 from agent.delivery import ReportSender, new_report_id
 from agent.sections import SectionMemory
+from agent.wire.health import health_report
 from parc.v1 import agent_service_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class Reporting:
         if sample is None:
             return False
         report_id = new_report_id()
-        payload = wire.health_report(sample, report_id).SerializeToString()
+        payload = health_report(sample, report_id).SerializeToString()
         self.sender.spool("health", report_id, payload)
         self.sender.request_flush()
         return True

@@ -29,18 +29,18 @@ log = logging.getLogger(__name__)
 SECTIONS: Final = ("hardware", "software", "licences")
 
 
-def _digest(*parts: Message) -> str:
+def _digest(*parts: Message) -> bytes:
     sha = hashlib.sha256()
     for part in parts:
         data = part.SerializeToString(deterministic=True)
         sha.update(len(data).to_bytes(8, "big"))
         sha.update(data)
-    return sha.hexdigest()
+    return sha.digest()
 
 
-def section_hashes(report: pb.InventoryReport) -> dict[str, str]:
-    """The hash of every section present in ``report`` (sections it lacks are left out)."""
-    hashes: dict[str, str] = {}
+def section_hashes(report: pb.InventoryReport) -> dict[str, bytes]:
+    """The SHA-256 of every section present in ``report`` (sections it lacks are left out)."""
+    hashes: dict[str, bytes] = {}
     if report.HasField("os") or report.HasField("hardware"):
         hashes["hardware"] = _digest(report.os, report.hardware)
     if report.HasField("software"):
@@ -89,6 +89,7 @@ class SectionMemory:
 
     @property
     def remembered(self) -> dict[str, str]:
+        """Hex digests by section."""
         return dict(self._sent)
 
     def prepare(self, report: pb.InventoryReport, *, full: bool = False) -> pb.InventoryReport:
@@ -97,12 +98,13 @@ class SectionMemory:
         Remembers the hashes of what goes in full; returns ``report`` (changed in place).
         """
         hashes = section_hashes(report)
+        hex_digests = {section: digest.hex() for section, digest in hashes.items()}
         for section, digest in hashes.items():
-            setattr(report, f"{section}_hash", digest)
-            if not full and self._sent.get(section) == digest:
+            setattr(report, f"{section}_sha256", digest)
+            if not full and self._sent.get(section) == hex_digests[section]:
                 _clear(report, section)
-        if any(self._sent.get(s) != d for s, d in hashes.items()):
-            self._sent.update(hashes)
+        if any(self._sent.get(s) != d for s, d in hex_digests.items()):
+            self._sent.update(hex_digests)
             self._save()
         return report
 

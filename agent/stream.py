@@ -21,7 +21,7 @@ from agent.backoff import Backoff
 from agent.channel import ChannelHolder
 from agent.commands import CommandHandler
 from agent.status import StatusRecorder
-from agent.wire import timestamp
+from agent.wire.common import timestamp
 from parc.v1 import agent_service_pb2 as pb
 from parc.v1 import agent_service_pb2_grpc as pb_grpc
 

@@ -66,12 +66,13 @@ async def _proxy(target_port: int, count: Counters) -> asyncio.Server:
 
 def _health_report() -> pb.HealthReport:
     """One real health sample of this machine, exactly as the agent builds it."""
-    from agent import wire
-    from agent.collectors import HealthCollector, PsutilProbe
+    from agent.collectors.health import HealthCollector
+    from agent.collectors.system import PsutilProbe
     from agent.platform import current_platform
+    from agent.wire.health import health_report
 
     collector = HealthCollector(current_platform(), PsutilProbe())
-    return wire.health_report(collector.collect(), report_id=str(uuid.uuid4()))
+    return health_report(collector.collect(), report_id=str(uuid.uuid4()))
 
 
 async def _settle(count: Counters) -> tuple[int, int]:

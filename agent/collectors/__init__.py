@@ -1,38 +1,6 @@
-"""Collectors: one module per concern, each following :class:`Collector`."""
+"""Collectors: one module per concern, each following :class:`agent.collectors.base.Collector`.
 
-from agent.collectors.base import Collector, GuardedCollector
-from agent.collectors.health import FilesystemUsage, HealthCollector, HealthSample
-from agent.collectors.inventory import (
-    CpuModel,
-    Hardware,
-    Inventory,
-    InventoryCollector,
-    OperatingSystem,
-)
-from agent.collectors.system import (
-    DiskUsage,
-    MemoryUsage,
-    NetworkInterface,
-    Partition,
-    PsutilProbe,
-    SystemProbe,
-)
-
-__all__ = [
-    "Collector",
-    "CpuModel",
-    "DiskUsage",
-    "FilesystemUsage",
-    "GuardedCollector",
-    "Hardware",
-    "HealthCollector",
-    "HealthSample",
-    "Inventory",
-    "InventoryCollector",
-    "MemoryUsage",
-    "NetworkInterface",
-    "OperatingSystem",
-    "Partition",
-    "PsutilProbe",
-    "SystemProbe",
-]
+Import from the concern's module (``agent.collectors.health``, ``.inventory``, ``.system``,
+``.software``, ``.licences``, ``.hardware``): this package imports nothing itself, so a process
+loads only the collectors it uses (the resident agent has no use for the software readers).
+"""

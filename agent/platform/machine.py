@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent.collectors.base import Collector
-from agent.collectors.health import HealthCollector, HealthSources, SlowSchedule
 from agent.collectors.inventory import CpuModel, InventoryCollector
 from agent.collectors.system import SystemProbe
 from agent.platform.base import Platform
 from agent.platform.runner import CommandRunner, SubprocessRunner
 
-if TYPE_CHECKING:  # the resident agent needs only health: the rest loads in the worker
+if TYPE_CHECKING:  # the resident agent loads health only; the worker loads the rest
+    from agent.collectors.health import HealthCollector, SlowSchedule
     from agent.collectors.licences.records import LicenceInventory
     from agent.collectors.software.records import SoftwareInventory
     from agent.platform.windows import WindowsPlatform
@@ -28,10 +28,9 @@ if TYPE_CHECKING:  # the resident agent needs only health: the rest loads in the
 
 @dataclass(frozen=True)
 class MachineCollectors:
-    """Everything the agent collects about its machine."""
+    """What the inventory collects about the machine (health has its own collector)."""
 
     hardware: InventoryCollector
-    health: HealthCollector
     software: Collector[SoftwareInventory]
     licences: Collector[LicenceInventory]
 
@@ -41,12 +40,10 @@ def machine_collectors(
     probe: SystemProbe,
     *,
     runner: CommandRunner | None = None,
-    schedule: SlowSchedule | None = None,
     cpu_model: CpuModel | None = None,
     root: Path = Path("/"),
 ) -> MachineCollectors:
-    """The collectors for ``platform``; ``schedule`` says how slow health signals refresh
-    (pass ``SlowSchedule(background=False)`` for a one-shot collection)."""
+    """The inventory collectors (hardware, software, licences) for ``platform``."""
     runner = runner if runner is not None else SubprocessRunner()
     software: Collector[SoftwareInventory]
     licences: Collector[LicenceInventory]
@@ -73,7 +70,6 @@ def machine_collectors(
         licences = darwin_licences()
     return MachineCollectors(
         hardware=InventoryCollector(platform, probe, cpu_model=cpu_model),
-        health=health_collector(platform, probe, runner=runner, schedule=schedule, root=root),
         software=software,
         licences=licences,
     )
@@ -87,7 +83,10 @@ def health_collector(
     schedule: SlowSchedule | None = None,
     root: Path = Path("/"),
 ) -> HealthCollector:
-    """The health collector for ``platform`` with its OS's signal sources."""
+    """The health collector for ``platform`` with its OS's signal sources; ``schedule`` says
+    how slow signals refresh (``SlowSchedule(background=False)`` for a one-shot sample)."""
+    from agent.collectors.health import HealthCollector, HealthSources
+
     runner = runner if runner is not None else SubprocessRunner()
 
     @functools.cache

@@ -1,10 +1,6 @@
 """Conversion of the collectors' records into parc.v1 messages: protobuf stays at this edge.
 
-One module per concern (``health``, ``inventory``, ...); the public builders are re-exported here.
+One module per concern (``health``, ``inventory``, ``software``, ``licences``; ``common`` for
+shared helpers). This package imports none of them itself, so the inventory worker does not
+load the health code and the resident agent does not load the software code.
 """
-
-from agent.wire.common import timestamp
-from agent.wire.health import health_report
-from agent.wire.inventory import inventory_report
-
-__all__ = ["health_report", "inventory_report", "timestamp"]

@@ -318,17 +318,17 @@ def inventory_snapshot(report: pb.InventoryReport) -> InventorySnapshot:
         # The same rule as the agent's: the section is present when either message is set;
         # with neither and no hash either (an agent older than hashes), it is sent in full.
         hardware_included=(
-            report.HasField("os") or report.HasField("hardware") or not report.hardware_hash
+            report.HasField("os") or report.HasField("hardware") or not report.hardware_sha256
         ),
-        hardware_hash=report.hardware_hash,
+        hardware_hash=report.hardware_sha256.hex(),
         software=(
             tuple(_software_package(p) for p in report.software.packages)
             if report.HasField("software")
             else None
         ),
-        software_hash=report.software_hash,
+        software_hash=report.software_sha256.hex(),
         licences=_licences(report.licences) if report.HasField("licences") else None,
-        licences_hash=report.licences_hash,
+        licences_hash=report.licences_sha256.hex(),
     )
 
 

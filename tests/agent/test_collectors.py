@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from agent import wire
-from agent.collectors import (
-    CpuModel,
-    GuardedCollector,
-    HealthCollector,
-    InventoryCollector,
-    PsutilProbe,
-)
+from agent.collectors.base import GuardedCollector
+from agent.collectors.health import HealthCollector
+from agent.collectors.inventory import CpuModel, InventoryCollector
+from agent.collectors.system import PsutilProbe
 from agent.platform import UnimplementedPlatform
+from agent.wire.health import health_report
+from agent.wire.inventory import inventory_report
 from parc.v1 import agent_service_pb2 as pb
 from tests.agent.support import RecordedProbe, fixture_platform
 
@@ -45,7 +43,7 @@ def test_health_keeps_only_real_filesystems_once() -> None:
 
 
 def test_health_report_on_the_wire() -> None:
-    report = wire.health_report(health_collector(RecordedProbe()).collect(), "r-1")
+    report = health_report(health_collector(RecordedProbe()).collect(), "r-1")
     parsed = pb.HealthReport.FromString(report.SerializeToString())
     assert parsed.report_id == "r-1"
     assert parsed.sample_time.ToDatetime(tzinfo=UTC) == WHEN
@@ -102,7 +100,7 @@ def test_inventory_from_fixture_tree() -> None:
     assert hw.memory_total_bytes == 16_000_000_000
     assert [d.name for d in hw.disks] == ["nvme0n1", "sda"]
     assert second.hardware.cpu_model == hw.cpu_model
-    report = wire.inventory_report(first, "inv-1")
+    report = inventory_report(first, "inv-1")
     assert report.hardware.disks[1].size_bytes == 1953525168 * 512
     assert report.hardware.network_interfaces[0].mac_address == "a4:bb:6d:01:02:03"
 

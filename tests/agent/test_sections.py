@@ -39,15 +39,15 @@ def test_first_inventory_goes_in_full_and_the_next_unchanged_one_as_hashes(tmp_p
     memory = SectionMemory(tmp_path / "sections.json")
     sent = memory.prepare(report())
     assert sent.HasField("hardware") and sent.HasField("software") and sent.HasField("licences")
-    assert len(sent.software_hash) == 64
+    assert len(sent.software_sha256) == 32
 
     unchanged = memory.prepare(report())
     for field in ("os", "hardware", "software", "licences"):
         assert not unchanged.HasField(field)
-    assert unchanged.software_hash == sent.software_hash
-    assert unchanged.hardware_hash == sent.hardware_hash
+    assert unchanged.software_sha256 == sent.software_sha256
+    assert unchanged.hardware_sha256 == sent.hardware_sha256
     # A hash-only inventory is tiny.
-    assert unchanged.ByteSize() < 300
+    assert unchanged.ByteSize() < 200
 
 
 def test_only_the_changed_section_is_sent(tmp_path: Path) -> None:
@@ -83,7 +83,7 @@ def test_a_missing_section_has_no_hash_and_does_not_erase_the_memory(tmp_path: P
     partial = report()
     partial.ClearField("software")
     sent = memory.prepare(partial)
-    assert sent.software_hash == ""
+    assert sent.software_sha256 == b""
     assert "software" in memory.remembered
 
 

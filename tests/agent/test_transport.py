@@ -13,7 +13,9 @@ import pytest
 from agent.app import Tuning, build_agent, channel_factory_for
 from agent.backoff import Backoff
 from agent.channel import ChannelHolder
-from agent.collectors import CpuModel, GuardedCollector, HealthCollector, InventoryCollector
+from agent.collectors.base import GuardedCollector
+from agent.collectors.health import HealthCollector
+from agent.collectors.inventory import CpuModel, InventoryCollector
 from agent.collectors.licences import LicenceCollector
 from agent.collectors.software import DpkgReader, SoftwareCollector
 from agent.commands import CommandHandler
@@ -292,13 +294,13 @@ async def test_unchanged_sections_go_as_hashes_until_the_collector_asks_for_ever
     await parts.sender.wait_idle()
     first = collector_state.inventories[-1]
     assert first.HasField("hardware") and first.HasField("software")
-    assert len(first.software.packages) > 0 and len(first.software_hash) == 64
+    assert len(first.software.packages) > 0 and len(first.software_sha256) == 32
 
     assert await parts.reporting.collect_inventory()
     await parts.sender.wait_idle()
     second = collector_state.inventories[-1]
     assert not second.HasField("hardware") and not second.HasField("software")
-    assert second.software_hash == first.software_hash
+    assert second.software_sha256 == first.software_sha256
     assert second.ByteSize() < 200
 
     collector_state.request_full_inventory = True
@@ -308,4 +310,4 @@ async def test_unchanged_sections_go_as_hashes_until_the_collector_asks_for_ever
     await collector_state.wait_for(lambda: len(collector_state.inventories) == 4)
     resent = collector_state.inventories[-1]
     assert resent.HasField("hardware") and resent.HasField("software")
-    assert resent.software_hash == first.software_hash
+    assert resent.software_sha256 == first.software_sha256

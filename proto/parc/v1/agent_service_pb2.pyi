@@ -461,26 +461,26 @@ class ReportInventoryResponse(_message.Message):
     def __init__(self, accepted_report_ids: _Optional[_Iterable[str]] = ..., full_inventory_requested: _Optional[bool] = ...) -> None: ...
 
 class InventoryReport(_message.Message):
-    __slots__ = ("report_id", "collect_time", "os", "hardware", "hardware_hash", "software", "software_hash", "licences", "licences_hash")
+    __slots__ = ("report_id", "collect_time", "os", "hardware", "software", "licences", "hardware_sha256", "software_sha256", "licences_sha256")
     REPORT_ID_FIELD_NUMBER: _ClassVar[int]
     COLLECT_TIME_FIELD_NUMBER: _ClassVar[int]
     OS_FIELD_NUMBER: _ClassVar[int]
     HARDWARE_FIELD_NUMBER: _ClassVar[int]
-    HARDWARE_HASH_FIELD_NUMBER: _ClassVar[int]
     SOFTWARE_FIELD_NUMBER: _ClassVar[int]
-    SOFTWARE_HASH_FIELD_NUMBER: _ClassVar[int]
     LICENCES_FIELD_NUMBER: _ClassVar[int]
-    LICENCES_HASH_FIELD_NUMBER: _ClassVar[int]
+    HARDWARE_SHA256_FIELD_NUMBER: _ClassVar[int]
+    SOFTWARE_SHA256_FIELD_NUMBER: _ClassVar[int]
+    LICENCES_SHA256_FIELD_NUMBER: _ClassVar[int]
     report_id: str
     collect_time: _timestamp_pb2.Timestamp
     os: OperatingSystem
     hardware: Hardware
-    hardware_hash: str
     software: SoftwareInventory
-    software_hash: str
     licences: LicenceInventory
-    licences_hash: str
-    def __init__(self, report_id: _Optional[str] = ..., collect_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., os: _Optional[_Union[OperatingSystem, _Mapping]] = ..., hardware: _Optional[_Union[Hardware, _Mapping]] = ..., hardware_hash: _Optional[str] = ..., software: _Optional[_Union[SoftwareInventory, _Mapping]] = ..., software_hash: _Optional[str] = ..., licences: _Optional[_Union[LicenceInventory, _Mapping]] = ..., licences_hash: _Optional[str] = ...) -> None: ...
+    hardware_sha256: bytes
+    software_sha256: bytes
+    licences_sha256: bytes
+    def __init__(self, report_id: _Optional[str] = ..., collect_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., os: _Optional[_Union[OperatingSystem, _Mapping]] = ..., hardware: _Optional[_Union[Hardware, _Mapping]] = ..., software: _Optional[_Union[SoftwareInventory, _Mapping]] = ..., licences: _Optional[_Union[LicenceInventory, _Mapping]] = ..., hardware_sha256: _Optional[bytes] = ..., software_sha256: _Optional[bytes] = ..., licences_sha256: _Optional[bytes] = ...) -> None: ...
 
 class SoftwareInventory(_message.Message):
     __slots__ = ("packages",)

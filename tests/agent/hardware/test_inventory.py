@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from agent import wire
 from agent.collectors.inventory import CpuModel, Inventory, InventoryCollector, merge_interfaces
 from agent.collectors.system import NetworkInterface
 from agent.platform import Platform
 from agent.platform.base import FormFactor, NetworkPort
 from agent.platform.linux import LinuxPlatform
+from agent.wire.inventory import inventory_report
 from parc.v1 import agent_service_pb2 as pb
 from tests.agent.hardware.support import (
     darwin_platform,
@@ -45,9 +45,7 @@ def test_linux_laptop_on_the_wire() -> None:
         ]
     )
     inventory = collect(linux_platform("laptop", euid=0), probe)
-    report = pb.InventoryReport.FromString(
-        wire.inventory_report(inventory, "inv-1").SerializeToString()
-    )
+    report = pb.InventoryReport.FromString(inventory_report(inventory, "inv-1").SerializeToString())
     hw = report.hardware
     assert report.os.name == "Ubuntu" and report.os.build == ""
     assert (hw.vendor, hw.model, hw.serial_number) == ("LENOVO", "20W0CTO1WW", "PF2XK4LM")
@@ -82,7 +80,7 @@ def test_kvm_guest_is_a_virtual_machine_whatever_its_chassis() -> None:
     inventory = collect(linux_platform("kvm"))
     assert inventory.hardware.chassis_type == 1
     assert inventory.hardware.form_factor == FormFactor.VIRTUAL_MACHINE
-    report = wire.inventory_report(inventory, "inv-2")
+    report = inventory_report(inventory, "inv-2")
     assert report.hardware.form_factor == pb.FORM_FACTOR_VIRTUAL_MACHINE
     assert report.hardware.virtualization == "kvm"
 
@@ -108,7 +106,7 @@ def test_windows_laptop_inventory() -> None:
     )
     inventory = collect(platform, probe)
     assert len(runner.calls) == 1  # the whole inventory from one PowerShell run
-    report = wire.inventory_report(inventory, "inv-3")
+    report = inventory_report(inventory, "inv-3")
     assert report.os.family == "windows"
     assert (report.os.name, report.os.version, report.os.build) == (
         "Windows 11 Pro",
@@ -139,7 +137,7 @@ def test_mac_without_chassis_uses_the_model() -> None:
     assert hw.chassis_type == 0 and hw.form_factor == FormFactor.DESKTOP
     assert inventory.os.build == "22G720"
     assert hw.cpu_model == "Apple M2"  # sysctl fallback, as recorded
-    report = wire.inventory_report(inventory, "inv-4")
+    report = inventory_report(inventory, "inv-4")
     assert report.hardware.form_factor == pb.FORM_FACTOR_DESKTOP
     assert report.hardware.disks[1].type == pb.DISK_TYPE_HDD
 
@@ -176,6 +174,6 @@ def test_failing_probe_parts_leave_the_rest(caplog: pytest.LogCaptureFixture) ->
 
 def test_values_out_of_range_are_clamped_on_the_wire() -> None:
     inventory = collect(linux_platform("laptop"), RecordedProbe(counts=(-1, 2**40)))
-    report = wire.inventory_report(inventory, "inv-5")
+    report = inventory_report(inventory, "inv-5")
     assert report.hardware.cpu_cores == 0
     assert report.hardware.cpu_threads == 2**32 - 1

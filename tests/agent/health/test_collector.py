@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from agent import wire
-from agent.collectors import HealthCollector as ExportedHealthCollector
 from agent.collectors.health import (
     HealthCollector,
     HealthSample,
@@ -25,6 +23,7 @@ from agent.collectors.health.updates import (
     SOFTWAREUPDATE,
     WINDOWS_UPDATE_COMMAND,
 )
+from agent.wire.health import health_report
 from parc.v1 import agent_service_pb2 as pb
 from tests.agent.health.support import FIXTURES, FakeClock, fixture, inline_schedule
 from tests.agent.recorded import RecordedRegistry, RecordedRunner, Recording
@@ -76,10 +75,6 @@ def laptop_runner() -> RecordedRunner:
             **smart_recordings(),
         }
     )
-
-
-def test_the_package_keeps_its_public_names() -> None:
-    assert ExportedHealthCollector is HealthCollector
 
 
 def test_existing_two_argument_constructor_still_works() -> None:
@@ -264,7 +259,7 @@ def test_security_count_unknown_is_listed_as_unavailable() -> None:
 
 def test_report_on_the_wire_fills_every_new_field() -> None:
     sample = collector(laptop_sources(laptop_runner())).collect()
-    report = pb.HealthReport.FromString(wire.health_report(sample, "r-1").SerializeToString())
+    report = pb.HealthReport.FromString(health_report(sample, "r-1").SerializeToString())
     assert report.load_per_core.load1 == 0.5 / 16
     assert [(t.sensor, t.celsius) for t in report.temperatures][1] == ("coretemp", 52.0)
     assert report.temperatures[0].HasField("critical_celsius")
@@ -299,7 +294,7 @@ def test_report_on_the_wire_fills_every_new_field() -> None:
 
 
 def test_unknown_signals_stay_unset_on_the_wire() -> None:
-    report = wire.health_report(collector().collect(), "r-2")
+    report = health_report(collector().collect(), "r-2")
     assert not report.HasField("oom_kills")
     assert not report.HasField("reboot_pending")
     assert not report.HasField("pending_updates")

@@ -11,15 +11,15 @@ from collections.abc import Callable
 
 import pytest
 
-from agent import wire
-from agent.collectors import PsutilProbe
 from agent.collectors.health import (
     HealthCollector,
     HealthSignals,
     SlowSchedule,
     linux_sources,
 )
+from agent.collectors.system import PsutilProbe
 from agent.platform.runner import SubprocessRunner
+from agent.wire.health import health_report
 from parc.v1 import agent_service_pb2 as pb
 from tests.agent.support import fixture_platform
 
@@ -63,5 +63,5 @@ def test_linux_sources_on_this_machine() -> None:
         assert disk.device and (disk.smart_available or disk.unavailable_reason)
     if sample.load_per_core is not None:
         assert all(value >= 0 for value in sample.load_per_core)
-    report = pb.HealthReport.FromString(wire.health_report(sample, "live").SerializeToString())
+    report = pb.HealthReport.FromString(health_report(sample, "live").SerializeToString())
     assert {u.signal for u in report.unavailable} == set(unavailable)

@@ -14,18 +14,19 @@ from tests.server.api.test_inventory_api import full_report, health_with_signals
 def test_a_report_of_hashes_alone_has_no_sections() -> None:
     report = pb.InventoryReport(
         report_id="r",
-        hardware_hash=sha("h"),
-        software_hash=sha("s"),
-        licences_hash=sha("l"),
+        hardware_sha256=sha("h"),
+        software_sha256=sha("s"),
+        licences_sha256=sha("l"),
     )
     report.collect_time.FromDatetime(datetime(2026, 1, 1, tzinfo=UTC))
     snapshot = convert.inventory_snapshot(report)
     assert not snapshot.hardware_included
     assert snapshot.software is None and snapshot.licences is None
+    # Raw digests on the wire, hex in the records and the store.
     assert (snapshot.hardware_hash, snapshot.software_hash, snapshot.licences_hash) == (
-        sha("h"),
-        sha("s"),
-        sha("l"),
+        sha("h").hex(),
+        sha("s").hex(),
+        sha("l").hex(),
     )
 
 

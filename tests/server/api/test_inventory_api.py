@@ -21,8 +21,9 @@ from tests.server.api.conftest import WAIT_S, Harness, health_report
 PARTIAL_KEY = "3V66T"
 
 
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+def sha(text: str) -> bytes:
+    """A section digest as the agent sends it (32 raw bytes)."""
+    return hashlib.sha256(text.encode()).digest()
 
 
 def full_report(report_id: str) -> pb.InventoryReport:
@@ -82,7 +83,7 @@ def full_report(report_id: str) -> pb.InventoryReport:
                 )
             ],
         ),
-        hardware_hash=sha("hardware"),
+        hardware_sha256=sha("hardware"),
         software=pb.SoftwareInventory(
             packages=[
                 pb.SoftwarePackage(
@@ -101,7 +102,7 @@ def full_report(report_id: str) -> pb.InventoryReport:
                 ),
             ]
         ),
-        software_hash=sha("software"),
+        software_sha256=sha("software"),
         licences=pb.LicenceInventory(
             activations=[
                 pb.ProductActivation(
@@ -121,7 +122,7 @@ def full_report(report_id: str) -> pb.InventoryReport:
                 )
             ],
         ),
-        licences_hash=sha("licences"),
+        licences_sha256=sha("licences"),
     )
     report.collect_time.FromDatetime(datetime.now(UTC))
     report.software.packages[0].install_time.FromDatetime(datetime(2025, 1, 2, tzinfo=UTC))
@@ -190,9 +191,9 @@ async def test_every_section_is_accepted_and_an_unknown_hash_asks_for_everything
 
     unchanged = pb.InventoryReport(
         report_id="inv-2",
-        hardware_hash=sha("hardware"),
-        software_hash=sha("software"),
-        licences_hash=sha("licences"),
+        hardware_sha256=sha("hardware"),
+        software_sha256=sha("software"),
+        licences_sha256=sha("licences"),
     )
     unchanged.collect_time.FromDatetime(datetime.now(UTC))
     second = await report_inventory(harness, stub, unchanged)
@@ -200,7 +201,7 @@ async def test_every_section_is_accepted_and_an_unknown_hash_asks_for_everything
     assert not second.full_inventory_requested
 
     unknown = pb.InventoryReport(
-        report_id="inv-3", hardware_hash=sha("hardware"), software_hash=sha("never sent")
+        report_id="inv-3", hardware_sha256=sha("hardware"), software_sha256=sha("never sent")
     )
     unknown.collect_time.FromDatetime(datetime.now(UTC))
     third = await report_inventory(harness, stub, unknown)
