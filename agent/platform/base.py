@@ -194,6 +194,46 @@ class Platform(Protocol):
         ...
 
 
+class QueriedPlatform:
+    """A platform whose facts all come from one query (``hardware_facts``): Windows' CIM
+    query, macOS's system_profiler. Subclasses name the family, the pseudo filesystems and
+    the query; the single-fact readers re-run the whole query, so callers wanting several
+    facts use ``hardware_facts()`` once."""
+
+    FAMILY = ""
+    PSEUDO_FILESYSTEMS: frozenset[str] = frozenset()
+
+    @property
+    def family(self) -> str:
+        return self.FAMILY
+
+    @property
+    def implemented(self) -> bool:
+        return True
+
+    @property
+    def hardware_supported(self) -> bool:
+        return True
+
+    def is_pseudo_filesystem(self, fstype: str) -> bool:
+        return fstype.lower() in self.PSEUDO_FILESYSTEMS
+
+    def hardware_facts(self) -> HardwareFacts:
+        raise NotImplementedError  # pragma: no cover - every subclass reads its own
+
+    def os_release(self) -> OsRelease:
+        return self.hardware_facts().os
+
+    def kernel(self) -> str:
+        return self.hardware_facts().kernel
+
+    def machine_identity(self) -> MachineIdentity:
+        return self.hardware_facts().identity
+
+    def block_devices(self) -> list[BlockDevice]:
+        return self.hardware_facts().disks
+
+
 class UnimplementedPlatform:
     """A platform Parc does not support yet: honest about it, so its collectors turn off."""
 

@@ -1,20 +1,12 @@
 """Windows platform: the hardware inventory through one PowerShell CIM query, the registry
-for what is cheap there. ``os_release``, ``kernel``, ``machine_identity`` and
-``block_devices`` each run the whole CIM query: callers wanting several facts use
-``hardware_facts()`` once.
-"""
+for what is cheap there."""
 
 from __future__ import annotations
 
 import logging
 
 from agent.collectors.hardware.cim import CimHardware
-from agent.platform.base import (
-    BlockDevice,
-    HardwareFacts,
-    MachineIdentity,
-    OsRelease,
-)
+from agent.platform.base import HardwareFacts, QueriedPlatform
 from agent.platform.registry import RegistryReader, WinRegReader
 from agent.platform.runner import CommandRunner, SubprocessRunner
 
@@ -28,8 +20,11 @@ CPU_KEY = "HKLM\\HARDWARE\\DESCRIPTION\\System\\CentralProcessor\\0"
 PSEUDO_FILESYSTEMS = frozenset({"", "cdfs", "udf"})
 
 
-class WindowsPlatform:
+class WindowsPlatform(QueriedPlatform):
     """Windows readers over a command runner (PowerShell) and a registry reader."""
+
+    FAMILY = "windows"
+    PSEUDO_FILESYSTEMS = PSEUDO_FILESYSTEMS
 
     def __init__(
         self, runner: CommandRunner | None = None, registry: RegistryReader | None = None
@@ -37,35 +32,8 @@ class WindowsPlatform:
         self._cim = CimHardware(runner if runner is not None else SubprocessRunner())
         self._registry = registry
 
-    @property
-    def family(self) -> str:
-        return "windows"
-
-    @property
-    def implemented(self) -> bool:
-        return True
-
-    @property
-    def hardware_supported(self) -> bool:
-        return True
-
-    def is_pseudo_filesystem(self, fstype: str) -> bool:
-        return fstype.lower() in PSEUDO_FILESYSTEMS
-
     def hardware_facts(self) -> HardwareFacts:
         return self._cim.read()
-
-    def os_release(self) -> OsRelease:
-        return self.hardware_facts().os
-
-    def kernel(self) -> str:
-        return self.hardware_facts().kernel
-
-    def machine_identity(self) -> MachineIdentity:
-        return self.hardware_facts().identity
-
-    def block_devices(self) -> list[BlockDevice]:
-        return self.hardware_facts().disks
 
     @property
     def registry(self) -> RegistryReader:
