@@ -7,12 +7,9 @@ import uuid
 from dataclasses import dataclass
 
 import grpc
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from agent.identity import new_key_and_csr
 from parc.v1 import agent_service_pb2 as pb
 from parc.v1 import agent_service_pb2_grpc as pb_grpc
 
@@ -34,24 +31,9 @@ class DeviceCredentials:
     ca_pem: bytes
 
 
-def _csr() -> tuple[bytes, bytes]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench")]))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return key_pem, csr.public_bytes(serialization.Encoding.DER)
-
-
 async def enroll(enroll_address: str, ca_pem: bytes, token: str) -> DeviceCredentials:
     """Enrol one simulated device with a real CSR."""
-    key_pem, csr_der = _csr()
+    key_pem, csr_der = new_key_and_csr()  # the agent's own key and CSR code
     creds = grpc.ssl_channel_credentials(root_certificates=ca_pem)
     async with grpc.aio.secure_channel(enroll_address, creds) as channel:
         stub = pb_grpc.AgentServiceStub(channel)
