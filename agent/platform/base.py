@@ -13,6 +13,7 @@ collectors (health, ...) need.
 from __future__ import annotations
 
 import enum
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -194,7 +195,7 @@ class Platform(Protocol):
         ...
 
 
-class QueriedPlatform:
+class QueriedPlatform(ABC):
     """A platform whose facts all come from one query (``hardware_facts``): Windows' CIM
     query, macOS's system_profiler. Subclasses name the family, the pseudo filesystems and
     the query; the single-fact readers re-run the whole query, so callers wanting several
@@ -218,8 +219,9 @@ class QueriedPlatform:
     def is_pseudo_filesystem(self, fstype: str) -> bool:
         return fstype.lower() in self.PSEUDO_FILESYSTEMS
 
+    @abstractmethod
     def hardware_facts(self) -> HardwareFacts:
-        raise NotImplementedError  # pragma: no cover - every subclass reads its own
+        """Every fact, from the platform's one query."""
 
     def os_release(self) -> OsRelease:
         return self.hardware_facts().os
