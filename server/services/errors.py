@@ -6,7 +6,9 @@ The transports map each to a status in one table (gRPC: ``server/api/errors.py``
     ├── InvalidArgument      malformed input (bad CSR, bad id, out-of-range value)
     ├── NotFound             an unknown tenant, site, device, token or command
     ├── AlreadyExists        a name that is taken
-    ├── Unauthenticated      a bad or used-up token, an unknown or revoked certificate
+    ├── Unauthenticated      a bad or used-up token, an unknown or revoked certificate,
+    │   │                    a failed sign-in (never saying whether the user exists)
+    │   └── TotpRequired     the password was right; a TOTP code must follow
     ├── PermissionDenied     an authenticated caller doing what it may not
     └── FailedPrecondition   a valid request at the wrong time (renewal from an old serial)
 
@@ -41,3 +43,7 @@ class PermissionDenied(ParcError):
 
 class FailedPrecondition(ParcError):
     """The request is valid but not now (for example a renewal from an old serial)."""
+
+
+class TotpRequired(Unauthenticated):
+    """The password was right; a TOTP code is needed to finish signing in."""

@@ -426,3 +426,145 @@ class TokenInfo:
     expires_at: datetime
     revoked_at: datetime | None
     created_at: datetime
+
+
+# --- people -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, as the audit log names it: ``kind`` is ``user``, ``api-token``,
+    ``cli`` or ``anonymous``; ``id`` the user's or token's id; ``name`` what people read."""
+
+    kind: str
+    id: int | None = None
+    name: str = ""
+
+    @property
+    def reference(self) -> str:
+        """``user:3``, ``api-token:7``, ``cli``, ``anonymous``."""
+        return self.kind if self.id is None else f"{self.kind}:{self.id}"
+
+
+CLI_ACTOR = Actor("cli", name="parc-server")
+ANONYMOUS = Actor("anonymous")
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """A user as listed and as signed in; never the password hash or the TOTP secret.
+
+    ``tenant_ids``: the tenants granted (admins see every tenant whatever this holds)."""
+
+    id: int
+    username: str
+    role: str
+    totp_enabled: bool
+    must_change_password: bool
+    created_at: datetime
+    disabled_at: datetime | None
+    locked_until: datetime | None
+    tenant_ids: frozenset[int] = frozenset()
+
+    @property
+    def actor(self) -> Actor:
+        return Actor("user", self.id, self.username)
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """A user just created; ``password`` is set when it was generated (shown once)."""
+
+    user: UserInfo
+    password: str | None
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """A successful password (and TOTP) check.
+
+    ``totp_enrolment_required``: an admin without TOTP yet; sign-in is not complete until
+    they enrol. ``must_change_password``: the password was a one-time one."""
+
+    user: UserInfo
+    totp_enrolment_required: bool
+    must_change_password: bool
+
+
+@dataclass(frozen=True)
+class TotpEnrolment:
+    """A TOTP secret being enrolled: shown once (as text and as an ``otpauth://`` URI)."""
+
+    secret: str
+    uri: str
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    """A session just created. ``token`` goes in the cookie, is shown once, never stored."""
+
+    token: str
+    session_id: str
+    user: UserInfo
+    totp_pending: bool
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of a route, as established from a session or an API token.
+
+    ``scopes`` is None for a session (the role's rights) and the token's scopes otherwise;
+    ``via`` is ``session`` or ``api-token``; ``credential_id`` the session id or token id."""
+
+    user: UserInfo
+    via: str
+    credential_id: str
+    scopes: frozenset[str] | None = None
+
+    @property
+    def actor(self) -> Actor:
+        if self.via == "api-token":
+            return Actor("api-token", int(self.credential_id), self.user.username)
+        return self.user.actor
+
+
+@dataclass(frozen=True)
+class IssuedApiToken:
+    """An API token just created. ``secret`` is shown once and never stored."""
+
+    token_id: int
+    secret: str
+    name: str
+    scopes: tuple[str, ...]
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ApiTokenInfo:
+    """An API token as listed; never its secret."""
+
+    token_id: int
+    name: str
+    user_id: int
+    scopes: tuple[str, ...]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One audit record."""
+
+    id: int
+    time: datetime
+    actor: str
+    actor_name: str
+    action: str
+    target_type: str
+    target_id: str
+    tenant_id: int | None
+    details: dict[str, object]
+    address: str

@@ -35,6 +35,10 @@ NAME_LENGTH = 100
 HASH_LENGTH = 64  # SHA-256, hex
 SECTION_LENGTH = 16
 SOURCE_LENGTH = 16
+USERNAME_LENGTH = 64
+ADDRESS_LENGTH = 64  # an IPv6 address with zone, or a host:port
+ACTOR_LENGTH = 64
+ACTION_LENGTH = 64
 
 EMPTY_TEXT = text("''")
 ZERO = text("0")
@@ -335,3 +339,99 @@ class CommandRow(Base):
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str] = mapped_column(Text)
+
+
+# --- people: accounts, grants, sessions, API tokens, audit (added in 0003) ----------------------
+
+
+class UserRow(Base):
+    """A person who signs in to the dashboard or the API.
+
+    ``password_hash`` is scrypt with its parameters and salt in the string; ``totp_secret`` is
+    sealed with the collector's secrets key (never stored in clear); ``totp_last_counter`` is
+    the last TOTP time step accepted, so a code cannot be used twice.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_LENGTH), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    must_change_password: Mapped[bool] = mapped_column(Boolean)
+    role: Mapped[str] = mapped_column(String(16))
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enabled: Mapped[bool] = mapped_column(Boolean)
+    totp_last_counter: Mapped[int | None] = mapped_column(BigInteger)
+    failed_logins: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class UserTenantRow(Base):
+    """A grant: the user may see the tenant (admins see every tenant without grants)."""
+
+    __tablename__ = "user_tenants"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class UserSessionRow(Base):
+    """A signed-in browser. ``id`` is the SHA-256 (hex) of the cookie's token, never the token.
+
+    ``totp_pending``: the password was right but the user must still enrol TOTP; such a
+    session may do that and nothing else.
+    """
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(HASH_LENGTH), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    totp_pending: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    user_agent: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
+
+
+class ApiTokenRow(Base):
+    """A token for integrations, acting as its user within ``scopes``; only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(HASH_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditEventRow(Base):
+    """Who did what, to what, when and from where.
+
+    ``actor`` is ``user:ID``, ``api-token:ID``, ``cli`` or ``anonymous``; ``actor_name`` is
+    what people read (the username then). No foreign keys: the record outlives what it names.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_tenant_id_time", "tenant_id", "time"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    actor_name: Mapped[str] = mapped_column(String(USERNAME_LENGTH))
+    action: Mapped[str] = mapped_column(String(ACTION_LENGTH), index=True)
+    target_type: Mapped[str] = mapped_column(String(ACTION_LENGTH))
+    target_id: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    tenant_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
