@@ -17,12 +17,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.services.clock import utc_now as _now
-from server.services.errors import AlreadyExists, FailedPrecondition, ParcError
+from server.services.errors import AlreadyExists, FailedPrecondition, InvalidArgument, ParcError
 from server.settings import (
     RUN_FILE,
     SERVER_TOML,
@@ -35,6 +35,9 @@ from server.settings import (
     explicit_database_url,
     load_settings,
 )
+
+if TYPE_CHECKING:
+    from server.services.accounts import AccountService
 
 DEFAULT_AGENT_PORT = 50051
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -101,6 +104,7 @@ def _jsonable(value: Any) -> Any:
 
 def cmd_init(args: argparse.Namespace) -> int:
     from server.pki import PkiPaths, default_hostnames, init_pki
+    from server.services.secrets import create_key, key_path
     from server.store.database import migrate, resolve_database_url
 
     data_dir: Path = args.data_dir
@@ -112,6 +116,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     migrate(resolve_database_url(data_dir, database_url))
     init_pki(paths, hostnames)
+    create_key(key_path(data_dir))
     ServerFile(hostnames=hostnames, database_url=database_url).write(data_dir)
     print(f"initialised a collector in {data_dir}")
     print(f"  CA certificate (give it to agents): {paths.ca_certificate}")
@@ -358,6 +363,132 @@ async def cmd_device_request_inventory(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- users and the audit log ------------------------------------------------------------------
+
+
+def _accounts(store: Store) -> AccountService:
+    from server.services.accounts import AccountService
+    from server.services.secrets import SecretBox
+
+    return AccountService(store.sessions, SecretBox.for_data_dir(store.settings.data_dir), _now)
+
+
+def _read_password_stdin() -> str:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise InvalidArgument("--password-stdin: no password on standard input")
+    return password
+
+
+async def cmd_user_create(args: argparse.Namespace) -> int:
+    from server.services.records import CLI_ACTOR
+
+    password = _read_password_stdin() if args.password_stdin else None
+    async with _store(args) as store:
+        created = await _accounts(store).create_user(
+            args.username, args.role, actor=CLI_ACTOR, password=password, tenants=args.tenant or ()
+        )
+    if created.password is not None:
+        print(created.password)
+        note = "; the one-time password above is shown only once (change it at first sign-in)"
+    else:
+        note = ""
+    print(f"created {created.user.role} {created.user.username}{note}", file=sys.stderr)
+    return 0
+
+
+async def cmd_user_list(args: argparse.Namespace) -> int:
+    from server.services.tenancy import TenancyService
+
+    async with _store(args) as store:
+        users = await _accounts(store).list_users()
+        names = {t.id: t.name for t in await TenancyService(store.sessions).list_tenants()}
+    rows = [
+        {
+            "id": u.id,
+            "username": u.username,
+            "role": u.role,
+            "tenants": ["*"] if u.role == "admin" else sorted(names[t] for t in u.tenant_ids),
+            "totp": u.totp_enabled,
+            "disabled_at": _jsonable(u.disabled_at),
+            "locked_until": _jsonable(u.locked_until),
+            "created_at": _jsonable(u.created_at),
+        }
+        for u in users
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    _print_table(
+        ["ID", "USERNAME", "ROLE", "TENANTS", "TOTP", "STATE"],
+        [
+            [
+                str(u.id),
+                u.username,
+                u.role,
+                ", ".join(row["tenants"]) or "-",
+                "yes" if u.totp_enabled else "no",
+                "disabled" if u.disabled_at else "active",
+            ]
+            for u, row in zip(users, rows, strict=True)
+        ],
+    )
+    return 0
+
+
+async def cmd_user_grant(args: argparse.Namespace) -> int:
+    from server.services.records import CLI_ACTOR
+
+    async with _store(args) as store:
+        user = await _accounts(store).grant(args.username, args.tenant, actor=CLI_ACTOR)
+    print(f"{user.username} may now see tenant {args.tenant}")
+    return 0
+
+
+async def cmd_user_disable(args: argparse.Namespace) -> int:
+    from server.services.records import CLI_ACTOR
+
+    async with _store(args) as store:
+        user = await _accounts(store).disable_user(args.username, actor=CLI_ACTOR)
+    print(f"{user.username} disabled; their sessions and API tokens no longer work")
+    return 0
+
+
+async def cmd_user_reset_totp(args: argparse.Namespace) -> int:
+    from server.services.records import CLI_ACTOR
+
+    async with _store(args) as store:
+        user = await _accounts(store).reset_totp(args.username, actor=CLI_ACTOR)
+    print(f"{user.username}'s TOTP reset: they set it up again at their next sign-in")
+    return 0
+
+
+async def cmd_audit_list(args: argparse.Namespace) -> int:
+    from server.services.audit import AuditFilter, AuditLog
+
+    where = AuditFilter(action=args.action, actor=args.actor, limit=args.limit)
+    async with _store(args) as store:
+        events = await AuditLog(store.sessions, _now).list(where)
+    if args.json:
+        print(json.dumps([_record_dict(e) for e in events], indent=2))
+        return 0
+    _print_table(
+        ["TIME (UTC)", "ACTOR", "ACTION", "TARGET", "TENANT", "FROM"],
+        [
+            [
+                _time(e.time),
+                f"{e.actor} ({e.actor_name})" if e.actor_name else e.actor,
+                e.action,
+                f"{e.target_type}:{e.target_id}" if e.target_id else e.target_type,
+                _cell(e.tenant_id),
+                e.address or "-",
+            ]
+            for e in events
+        ],
+    )
+    return 0
+
+
 # --- quickstart -------------------------------------------------------------------------------
 
 
@@ -473,6 +604,49 @@ def build_parser() -> argparse.ArgumentParser:
         "ask a device to send a full inventory",
     )
     request_inventory.add_argument("device_id", metavar="ID")
+
+    user = commands.add_parser("user", help="people who use the dashboard and the API")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    user_create = add(
+        user_commands,
+        "create",
+        cmd_user_create,
+        "create a user; prints a generated one-time password once",
+    )
+    user_create.add_argument("username", metavar="USERNAME")
+    user_create.add_argument("--role", required=True, choices=["admin", "technician", "read-only"])
+    user_create.add_argument(
+        "--tenant", action="append", help="a tenant the user may see (repeatable)"
+    )
+    user_create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of generating one",
+    )
+    user_list = add(user_commands, "list", cmd_user_list, "list users")
+    user_list.add_argument("--json", action="store_true", help="print a JSON list")
+    user_grant = add(user_commands, "grant", cmd_user_grant, "let a user see a tenant")
+    user_grant.add_argument("username", metavar="USERNAME")
+    user_grant.add_argument("--tenant", required=True)
+    user_disable = add(
+        user_commands, "disable", cmd_user_disable, "disable a user, ending their sessions"
+    )
+    user_disable.add_argument("username", metavar="USERNAME")
+    user_reset_totp = add(
+        user_commands,
+        "reset-totp",
+        cmd_user_reset_totp,
+        "forget a user's TOTP (lost phone): they enrol again at next sign-in",
+    )
+    user_reset_totp.add_argument("username", metavar="USERNAME")
+
+    audit = commands.add_parser("audit", help="the audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_list = add(audit_commands, "list", cmd_audit_list, "list audit events, newest first")
+    audit_list.add_argument("--json", action="store_true", help="print a JSON list")
+    audit_list.add_argument("--action", default=None, help="only this action (e.g. user.create)")
+    audit_list.add_argument("--actor", default=None, help="only this actor (e.g. cli, user:3)")
+    audit_list.add_argument("--limit", type=_positive_int, default=100)
 
     # `quickstart` receives: data_dir, database_url (common options) and the options
     # server.quickstart.add_arguments declares (root, listen, exit_when_ready).

@@ -236,3 +236,21 @@ def test_migration_0002_keeps_existing_inventories_and_downgrades(migrated_url: 
     assert [tuple(row) for row in sections] == [("d1", "hardware", "", "inv-0")]
     assert identity[0] == "" and identity[1] == 0
     assert identity[2] in ([], "[]")
+
+
+def test_migration_0003_adds_the_account_tables_and_downgrades(migrated_url: str) -> None:
+    from alembic import command
+
+    tables = {"users", "user_tenants", "sessions", "api_tokens", "audit_events"}
+    engine = create_sync_engine(sync_url(migrated_url), poolclass=NullPool)
+    config = alembic_config()
+    try:
+        assert tables <= set(inspect(engine).get_table_names())
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0002")
+        assert not tables & set(inspect(engine).get_table_names())
+        migrate(migrated_url)
+        assert tables <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
