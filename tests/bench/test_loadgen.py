@@ -89,7 +89,9 @@ def test_every_first_inventory_is_stored_with_shared_titles(
 
 def test_health_reports_are_stored(result: LoadResult, collector: Collector) -> None:
     assert result.health_accepted == result.health_sent > 0
-    assert count(collector, "SELECT count(*) FROM health_samples") == result.health_accepted
+    stored = count(collector, "SELECT count(*) FROM health_samples")
+    # A report in flight when the run stopped may be stored without its answer being counted.
+    assert result.health_accepted <= stored <= result.health_accepted + AGENTS
 
 
 def test_the_command_line_runs_and_writes_json(collector: Collector, tmp_path: Path) -> None:
