@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.services import totp
@@ -166,7 +167,10 @@ class AccountService:
                 disabled_at=None,
             )
             session.add(row)
-            await session.flush()
+            try:
+                await session.flush()
+            except IntegrityError as error:  # a concurrent create of the same name won
+                raise AlreadyExists(f"user {name!r} already exists") from error
             tenant_ids = [await _tenant_id(session, tenant) for tenant in dict.fromkeys(tenants)]
             for tenant_id in tenant_ids:
                 session.add(UserTenantRow(user_id=row.id, tenant_id=tenant_id, created_at=now))
