@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from parc.v1 import agent_service_pb2_grpc as pb_grpc
 from server.api.auth import AuthInterceptor
@@ -27,14 +28,23 @@ from server.api.servicer import AgentServicer
 from server.api.streams import ConnectionRegistry
 from server.api.watcher import Watcher
 from server.pki import CertificateAuthority, PkiPaths, load_server_credentials_material
-from server.services.clock import utc_now
+from server.services.access import AccessPolicy
+from server.services.accounts import AccountService
+from server.services.audit import AuditLog
+from server.services.clock import Clock, utc_now
 from server.services.commands import CommandService
 from server.services.devices import DeviceService
 from server.services.enrollment import EnrollmentService
 from server.services.presence import PresenceRecorder
 from server.services.reports import ReportService
+from server.services.secrets import SecretBox
+from server.services.tenancy import TenancyService
+from server.services.tokens import TokenService
 from server.settings import Address, CollectorSettings
 from server.store.database import create_engine, migrate, resolve_database_url, session_factory
+from server.web.app import create_web_app
+from server.web.context import WebContext, WebSettings
+from server.web.server import HttpBindError, HttpServer, TlsFiles, is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +67,13 @@ class RunningCollector:
     _registry: ConnectionRegistry
     _presence: PresenceRecorder
     _engine: AsyncEngine
+    _http: HttpServer | None = None
     _stopped: bool = False
+
+    @property
+    def http_url(self) -> str | None:
+        """Where the dashboard answers (None when no HTTP is served)."""
+        return self._http.url if self._http is not None else None
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop accepting calls, give running ones ``grace`` seconds, release everything."""
@@ -67,6 +83,8 @@ class RunningCollector:
         await self._watcher.stop()
         # Streams never finish on their own: end them so agents reconnect elsewhere at once.
         self._registry.end_all(grpc.StatusCode.UNAVAILABLE, SHUTDOWN_MESSAGE)
+        if self._http is not None:
+            await self._http.stop()
         await self._server.stop(grace)
         await self._presence.stop()
         await self._engine.dispose()
@@ -84,9 +102,14 @@ def _bind(server: grpc.aio.Server, address: Address, credentials: grpc.ServerCre
     return port
 
 
-def _write_run_file(path: Path, agent: Address, enroll: Address) -> None:
+def _write_run_file(path: Path, agent: Address, enroll: Address, http_url: str | None) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    content = {"pid": os.getpid(), "agent_address": str(agent), "enroll_address": str(enroll)}
+    content = {
+        "pid": os.getpid(),
+        "agent_address": str(agent),
+        "enroll_address": str(enroll),
+        "http_url": http_url,
+    }
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(content) + "\n", encoding="utf-8")
     os.replace(tmp, path)
@@ -150,13 +173,31 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
     await server.start()
     presence.start()
     watcher = Watcher(registry, devices, commands, settings.watch_interval_s)
+    http: HttpServer | None = None
     try:
         await watcher.start()
+        if settings.http_listen is not None:
+            tls = _http_tls(settings, settings.http_listen, paths)
+            web = _web_context(settings, sessions, clock, devices, commands, https=tls is not None)
+            web = dataclasses.replace(
+                web,
+                settings=dataclasses.replace(
+                    web.settings,
+                    agent_address=str(agent_address),
+                    enroll_address=str(enroll_address),
+                    ca_certificate_pem=ca_pem.decode("ascii"),
+                ),
+            )
+            http = HttpServer(create_web_app(web, https=tls is not None), settings.http_listen, tls)
+            await http.start()
     except BaseException:
+        await watcher.stop()
         await server.stop(None)
         await presence.stop()
         raise
-    _write_run_file(settings.run_file, agent_address, enroll_address)
+    _write_run_file(
+        settings.run_file, agent_address, enroll_address, http.url if http is not None else None
+    )
     log.info(
         "collector listening on %s (agents, mTLS) and %s (enrolment)", agent_address, enroll_address
     )
@@ -169,7 +210,44 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
         _registry=registry,
         _presence=presence,
         _engine=engine,
+        _http=http,
     )
+
+
+def _web_context(
+    settings: CollectorSettings,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    devices: DeviceService,
+    commands: CommandService,
+    *,
+    https: bool,
+) -> WebContext:
+    box = SecretBox.for_data_dir(settings.data_dir)
+    return WebContext(
+        sessions=sessions,
+        clock=clock,
+        settings=WebSettings(secure_cookies=https, csrf_key=box.derive("web:csrf")),
+        access=AccessPolicy(),
+        accounts=AccountService(sessions, box, clock),
+        audit=AuditLog(sessions, clock),
+        tenancy=TenancyService(sessions, clock),
+        tokens=TokenService(sessions, clock),
+        devices=devices,
+        commands=commands,
+    )
+
+
+def _http_tls(settings: CollectorSettings, address: Address, paths: PkiPaths) -> TlsFiles | None:
+    """The certificate the dashboard serves: the one given, else the collector's; none (plain
+    HTTP) only on a loopback address with no certificate given."""
+    if settings.http_cert is not None or settings.http_key is not None:
+        if settings.http_cert is None or settings.http_key is None:
+            raise HttpBindError("--http-cert and --http-key go together")
+        return TlsFiles(settings.http_cert, settings.http_key)
+    if is_loopback(address.host):
+        return None
+    return TlsFiles(paths.server_certificate, paths.server_key)
 
 
 async def run_until_signalled(settings: CollectorSettings) -> None:

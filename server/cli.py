@@ -126,6 +126,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 async def cmd_run(args: argparse.Namespace) -> int:
     from server.app import BindError, run_until_signalled
+    from server.web.server import HttpBindError
 
     _require_initialised(args.data_dir)
     settings = load_settings(
@@ -133,10 +134,13 @@ async def cmd_run(args: argparse.Namespace) -> int:
         database_url=args.database_url,
         listen=args.listen,
         enroll_listen=args.enroll_listen,
+        http_listen=args.http_listen,
+        http_cert=args.http_cert,
+        http_key=args.http_key,
     )
     try:
         await run_until_signalled(settings)
-    except BindError as exc:
+    except (BindError, HttpBindError) as exc:
         raise FailedPrecondition(str(exc)) from exc
     return 0
 
@@ -551,6 +555,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="enrolment address (default: the agent address's host, its port + 1)",
     )
+    run.add_argument(
+        "--http-listen",
+        default=None,
+        help="dashboard and REST API address (default 0.0.0.0:8443; HTTPS, plain HTTP only on "
+        "a loopback address; 'off' for none)",
+    )
+    run.add_argument("--http-cert", type=Path, default=None, help="HTTPS certificate chain (PEM)")
+    run.add_argument("--http-key", type=Path, default=None, help="HTTPS private key (PEM)")
 
     tenant = commands.add_parser("tenant", help="customer companies and their sites")
     tenant_commands = tenant.add_subparsers(dest="tenant_command", required=True)

@@ -18,6 +18,8 @@ DATA_DIR_ENV = "PARC_DATA_DIR"
 DATABASE_URL_ENV = "PARC_DATABASE_URL"
 DEFAULT_DATA_DIR = Path("var/collector")
 DEFAULT_LISTEN = "0.0.0.0:50051"
+DEFAULT_HTTP_LISTEN = "0.0.0.0:8443"
+HTTP_OFF = "off"
 SERVER_TOML = "server.toml"
 RUN_FILE = Path("run") / "collector.json"
 
@@ -123,6 +125,10 @@ class CollectorSettings:
     watch_interval_s: float = 1.0
     presence_flush_s: float = 1.0
     shutdown_grace_s: float = 5.0
+    # The dashboard and REST API; None serves no HTTP at all (in-process tests, benchmarks).
+    http_listen: Address | None = None
+    http_cert: Path | None = None
+    http_key: Path | None = None
 
     @property
     def enroll_address(self) -> Address:
@@ -153,6 +159,9 @@ def load_settings(
     database_url: str | None = None,
     listen: str | None = None,
     enroll_listen: str | None = None,
+    http_listen: str | None = None,
+    http_cert: Path | None = None,
+    http_key: Path | None = None,
     environ: Mapping[str, str] = os.environ,
 ) -> CollectorSettings:
     """Merge command-line options, the environment and ``DATA/server.toml``."""
@@ -163,4 +172,12 @@ def load_settings(
         listen=Address.parse(listen or DEFAULT_LISTEN),
         enroll_listen=Address.parse(enroll_listen) if enroll_listen else None,
         hostnames=server_file.hostnames,
+        http_listen=parse_http_listen(http_listen or DEFAULT_HTTP_LISTEN),
+        http_cert=http_cert,
+        http_key=http_key,
     )
+
+
+def parse_http_listen(text: str) -> Address | None:
+    """``HOST:PORT`` for the dashboard, or ``off`` for none."""
+    return None if text.strip().lower() == HTTP_OFF else Address.parse(text)

@@ -15,7 +15,9 @@ import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from server.services.errors import FailedPrecondition
 
@@ -50,6 +52,7 @@ class SecretBox:
         if len(key) != KEY_BYTES:
             raise FailedPrecondition("the secrets key must be 32 bytes")
         self._aead = AESGCM(key)
+        self._key = key
 
     def __repr__(self) -> str:
         return "SecretBox(<key hidden>)"
@@ -72,6 +75,13 @@ class SecretBox:
         with contextlib.suppress(FileExistsError):
             create_key(path)
         return cls.load(path)
+
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for ``purpose`` (e.g. ``"csrf"``), derived with HKDF-SHA256: other
+        keys can be made from the one file without ever exposing it."""
+        return HKDF(
+            algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose.encode("utf-8")
+        ).derive(self._key)
 
     def seal(self, plaintext: bytes, context: str) -> bytes:
         """Encrypt ``plaintext`` bound to ``context``."""

@@ -1,0 +1,1 @@
+"""The dashboard (server-rendered pages) and the REST API, over the same services."""
