@@ -149,6 +149,8 @@ def start_collector(data_dir: Path, agent_port: int = 0, enroll_port: int = 0) -
                 f"127.0.0.1:{agent_port}",
                 "--enroll-listen",
                 f"127.0.0.1:{enroll_port}",
+                "--http-listen",
+                "127.0.0.1:0",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

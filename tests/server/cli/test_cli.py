@@ -175,6 +175,8 @@ def test_run_writes_its_addresses_and_sigterm_stops_it_cleanly(data_dir: Path) -
             str(data_dir),
             "--listen",
             "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -186,6 +188,7 @@ def test_run_writes_its_addresses_and_sigterm_stops_it_cleanly(data_dir: Path) -
         enroll_host, enroll_port = info["enroll_address"].rsplit(":", 1)
         assert agent_host == enroll_host == "127.0.0.1"
         assert int(agent_port) > 0 and int(enroll_port) > 0 and agent_port != enroll_port
+        assert info["http_url"].startswith("http://127.0.0.1:")
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=WAIT_S)
     finally:
