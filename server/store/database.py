@@ -3,10 +3,18 @@
 Write transactions on SQLite start with ``BEGIN IMMEDIATE`` (see ``begin_write``): a
 deferred transaction that reads and then writes fails at once with "database is locked"
 when another writer committed in between, instead of waiting for ``busy_timeout``.
+
+SQLite has one writer at a time, and its busy handler is not fair: under a burst of writers
+(an enrolment storm) one of them can sleep past ``busy_timeout`` and fail. So within one
+process, writers also queue on an ``asyncio.Lock`` per engine, taken before ``BEGIN IMMEDIATE``
+and given back when that transaction commits or rolls back; ``busy_timeout`` is left for
+writers in other processes (the CLI beside a running collector).
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +22,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,11 +32,13 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_POOL_SIZE = 10
 POSTGRES_MAX_OVERFLOW = 20
 
 _WRITE_OPTION = "parc_write"
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+_HELD_LOCKS: weakref.WeakKeyDictionary[Connection, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def resolve_database_url(data_dir: Path, explicit: str | None) -> str:
@@ -65,7 +75,20 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 async def begin_write(session: AsyncSession) -> None:
     """Start ``session``'s transaction as a writer. Call before anything else in it."""
-    await session.connection(execution_options={_WRITE_OPTION: True})
+    bind = session.bind
+    lock = _WRITER_LOCKS.get(bind.sync_engine) if isinstance(bind, AsyncEngine) else None
+    if lock is None:
+        await session.connection(execution_options={_WRITE_OPTION: True})
+        return
+    await lock.acquire()
+    try:
+        connection = await session.connection(execution_options={_WRITE_OPTION: True})
+    except BaseException:
+        lock.release()
+        raise
+    # Given back by the commit/rollback listeners of _configure_sqlite.
+    if connection.sync_connection is not None:
+        _HELD_LOCKS[connection.sync_connection] = lock
 
 
 def migrate(url: str) -> None:
@@ -106,6 +129,8 @@ def _sqlite_in_memory(url: URL) -> bool:
 
 
 def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool) -> None:
+    _WRITER_LOCKS[engine.sync_engine] = asyncio.Lock()
+
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, emit BEGIN (so BEGIN IMMEDIATE is possible).
@@ -126,3 +151,10 @@ def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(engine.sync_engine, "rollback")
+    def on_end(connection: Connection) -> None:
+        lock = _HELD_LOCKS.pop(connection, None)
+        if lock is not None:
+            lock.release()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -18,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
 from server.store.database import (
+    SQLITE_BUSY_TIMEOUT_MS,
     alembic_config,
+    begin_write,
     create_engine,
     migrate,
     resolve_database_url,
@@ -157,7 +160,60 @@ async def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path
         await engine.dispose()
     assert journal == "wal"
     assert foreign_keys == 1
-    assert timeout == 5000
+    assert timeout == SQLITE_BUSY_TIMEOUT_MS
+
+
+async def test_a_burst_of_sqlite_writers_all_commit_even_with_a_tiny_busy_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without the in-process writer queue, 40 writers that each read, yield to the event loop
+    # and write fail with "database is locked" once busy_timeout (here 1 ms) runs out.
+    monkeypatch.setattr("server.store.database.SQLITE_BUSY_TIMEOUT_MS", 1)
+    url = resolve_database_url(tmp_path, None)
+    migrate(url)
+    engine = create_engine(url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def writer(index: int) -> None:
+        async with sessions.begin() as session:
+            await begin_write(session)
+            await session.execute(text("SELECT count(*) FROM tenants"))
+            await asyncio.sleep(0.001)
+            session.add(TenantRow(name=f"t{index}", created_at=datetime.now(UTC)))
+
+    try:
+        await asyncio.gather(*(writer(i) for i in range(40)))
+        async with sessions() as session:
+            count = (await session.execute(text("SELECT count(*) FROM tenants"))).scalar()
+    finally:
+        await engine.dispose()
+    assert count == 40
+
+
+async def test_a_failed_sqlite_write_gives_the_writer_queue_back(tmp_path: Path) -> None:
+    url = resolve_database_url(tmp_path, None)
+    migrate(url)
+    engine = create_engine(url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    try:
+        with pytest.raises(IntegrityError):
+            async with sessions.begin() as session:
+                await begin_write(session)
+                session.add(SiteRow(tenant_id=999, name="orphan", created_at=datetime.now(UTC)))
+        with pytest.raises(RuntimeError, match="changed my mind"):
+            async with sessions.begin() as session:
+                await begin_write(session)
+                raise RuntimeError("changed my mind")
+        # Were the queue still held, this would wait forever; the timeout turns that into a failure.
+        async with asyncio.timeout(10):
+            async with sessions.begin() as session:
+                await begin_write(session)
+                session.add(TenantRow(name="after", created_at=datetime.now(UTC)))
+        async with sessions() as session:
+            names = list(await session.scalars(select(TenantRow.name)))
+    finally:
+        await engine.dispose()
+    assert names == ["after"]
 
 
 async def test_foreign_keys_are_enforced(sessions: async_sessionmaker[AsyncSession]) -> None:
