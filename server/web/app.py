@@ -6,9 +6,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from server.web import errors
-from server.web.api import v1
+from server.web.api import ROUTERS as API_ROUTERS
 from server.web.context import WebContext
-from server.web.pages import ROUTERS
+from server.web.pages import ROUTERS as PAGE_ROUTERS
 from server.web.security import SecurityHeaders
 from server.web.templating import STATIC
 
@@ -28,8 +28,7 @@ def create_web_app(ctx: WebContext, *, https: bool) -> FastAPI:
     )
     app.state.parc = ctx
     errors.install(app)
-    app.include_router(v1.router)
-    for router in ROUTERS:
+    for router in (*API_ROUTERS, *PAGE_ROUTERS):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders, https=https)
