@@ -33,11 +33,13 @@ from server.services.accounts import AccountService
 from server.services.audit import AuditLog
 from server.services.clock import Clock, utc_now
 from server.services.commands import CommandService
+from server.services.device_state import PresenceSweep
 from server.services.devices import DeviceService
 from server.services.enrollment import EnrollmentService
 from server.services.presence import PresenceRecorder
 from server.services.reports import ReportService
 from server.services.secrets import SecretBox
+from server.services.tags import TagService
 from server.services.tenancy import TenancyService
 from server.services.tokens import TokenService
 from server.settings import Address, CollectorSettings
@@ -66,6 +68,7 @@ class RunningCollector:
     _watcher: Watcher
     _registry: ConnectionRegistry
     _presence: PresenceRecorder
+    _sweep: PresenceSweep
     _engine: AsyncEngine
     _http: HttpServer | None = None
     _stopped: bool = False
@@ -87,6 +90,7 @@ class RunningCollector:
             await self._http.stop()
         await self._server.stop(grace)
         await self._presence.stop()
+        await self._sweep.stop()
         await self._engine.dispose()
         _remove_run_file(self.run_file)
         log.info("collector stopped")
@@ -144,6 +148,7 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
     commands = CommandService(sessions, clock)
     registry = ConnectionRegistry()
     presence = PresenceRecorder(devices, settings.presence_flush_s)
+    thresholds = settings.health_thresholds
     servicer = AgentServicer(
         enrollment=EnrollmentService(sessions, authority, clock, settings.certificate_lifetime),
         devices=devices,
@@ -172,6 +177,8 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
 
     await server.start()
     presence.start()
+    sweep = PresenceSweep(sessions, clock, settings.presence_sweep_s, thresholds)
+    sweep.start()
     watcher = Watcher(registry, devices, commands, settings.watch_interval_s)
     http: HttpServer | None = None
     try:
@@ -194,6 +201,7 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
         await watcher.stop()
         await server.stop(None)
         await presence.stop()
+        await sweep.stop()
         raise
     _write_run_file(
         settings.run_file, agent_address, enroll_address, http.url if http is not None else None
@@ -209,6 +217,7 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
         _watcher=watcher,
         _registry=registry,
         _presence=presence,
+        _sweep=sweep,
         _engine=engine,
         _http=http,
     )
@@ -235,6 +244,8 @@ def _web_context(
         tokens=TokenService(sessions, clock),
         devices=devices,
         commands=commands,
+        tags=TagService(sessions, clock),
+        thresholds=settings.health_thresholds,
     )
 
 

@@ -6,6 +6,7 @@ Precedence, highest first: command-line options, the environment (``PARC_DATABAS
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tomllib
@@ -13,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+
+from server.services.health_state import DEFAULT_THRESHOLDS, HealthThresholds
 
 DATA_DIR_ENV = "PARC_DATA_DIR"
 DATABASE_URL_ENV = "PARC_DATABASE_URL"
@@ -124,6 +127,7 @@ class CollectorSettings:
     offline_after: timedelta = timedelta(seconds=90)
     watch_interval_s: float = 1.0
     presence_flush_s: float = 1.0
+    presence_sweep_s: float = 10.0
     shutdown_grace_s: float = 5.0
     # The dashboard and REST API; None serves no HTTP at all (in-process tests, benchmarks).
     http_listen: Address | None = None
@@ -133,6 +137,14 @@ class CollectorSettings:
     @property
     def enroll_address(self) -> Address:
         return self.enroll_listen or default_enroll_address(self.listen)
+
+    @property
+    def health_thresholds(self) -> HealthThresholds:
+        """The default thresholds, with offline after ``offline_after`` of silence."""
+        return dataclasses.replace(
+            DEFAULT_THRESHOLDS,
+            heartbeat_interval=self.offline_after / DEFAULT_THRESHOLDS.missed_heartbeats,
+        )
 
     @property
     def run_file(self) -> Path:

@@ -100,8 +100,11 @@ async def load_latest_health(session: AsyncSession, device_id: str) -> HealthSam
         .order_by(HealthSampleRow.sample_time.desc(), HealthSampleRow.id.desc())
         .limit(1)
     )
-    if row is None:
-        return None
+    return None if row is None else sample_from_row(row)
+
+
+def sample_from_row(row: HealthSampleRow) -> HealthSample:
+    """A stored health sample as the record the agent sent."""
     return HealthSample(
         report_id=row.report_id,
         sample_time=row.sample_time,

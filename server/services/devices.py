@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Row, Select, Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.services import details
+from server.services import details, device_events
 from server.services.clock import Clock, utc_now
 from server.services.errors import NotFound, Unauthenticated
 from server.services.records import DeviceDetails, DeviceIdentity, DeviceSummary
@@ -72,14 +72,15 @@ class DeviceService:
         """Revoke a device: its certificates stop working. Revoking again changes nothing."""
         async with self._sessions.begin() as session:
             await begin_write(session)
-            if await session.get(DeviceRow, device_id) is None:
+            device = await session.get(DeviceRow, device_id)
+            if device is None:
                 raise NotFound(f"device {device_id!r} does not exist")
-            await session.execute(
-                update(DeviceRow)
-                .where(DeviceRow.id == device_id, DeviceRow.revoked_at.is_(None))
-                .values(revoked_at=self._clock())
-                .execution_options(synchronize_session=False)
-            )
+            if device.revoked_at is None:
+                now = self._clock()
+                device.revoked_at = now
+                device_events.record_event_in(
+                    session, now, device.id, device.tenant_id, device_events.REVOKED, "revoked"
+                )
 
     async def revoked_since(self, cursor: datetime | None) -> tuple[list[str], datetime | None]:
         """Devices revoked after ``cursor`` (all, when None) and the cursor to pass next."""

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.pki.authority import CertificateAuthority, IssuedCertificate
+from server.services import device_events
 from server.services.clock import Clock, utc_now
 from server.services.errors import FailedPrecondition, InvalidArgument, Unauthenticated
 from server.services.records import AgentFacts, DeviceIdentity, Enrollment
@@ -108,6 +109,15 @@ class EnrollmentService:
             )
             await session.flush()
             session.add(_certificate_row(device_id, issued, now))
+            device_events.record_event_in(
+                session,
+                now,
+                device_id,
+                token_row.tenant_id,
+                device_events.ENROLLED,
+                f"enrolled as {facts.hostname} into {tenant} / {site}",
+                {"token_id": token_row.id, "agent_version": facts.agent_version},
+            )
         return Enrollment(
             device_id=device_id,
             certificate_pem=issued.certificate_pem,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.services import inventory
 from server.services.clock import Clock, utc_now
+from server.services.device_state import refresh_health_in
 from server.services.devices import touch_in
 from server.services.errors import InvalidArgument
 from server.services.records import (
@@ -30,7 +31,7 @@ from server.services.validation import validate_health, validate_inventory
 from server.services.validation import validate_report_id as validate_report_id
 from server.store.database import begin_write
 from server.store.dialect import upsert_insert
-from server.store.models import HealthSampleRow, InventoryReportRow
+from server.store.models import DeviceRow, HealthSampleRow, InventoryReportRow
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,9 @@ class ReportService:
                 )
                 await session.execute(insert, rows)
             await touch_in(session, identity.device_id, now)
+            device = await session.get(DeviceRow, identity.device_id)
+            if device is not None and rows:
+                await refresh_health_in(session, device, now)
         return [sample.report_id for sample in samples]
 
     async def store_inventory(

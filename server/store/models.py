@@ -19,6 +19,8 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -39,6 +41,9 @@ USERNAME_LENGTH = 64
 ADDRESS_LENGTH = 64  # an IPv6 address with zone, or a host:port
 ACTOR_LENGTH = 64
 ACTION_LENGTH = 64
+TAG_LENGTH = 64
+HEALTH_SUMMARY_LENGTH = 255
+EVENT_KIND_LENGTH = 32
 
 EMPTY_TEXT = text("''")
 ZERO = text("0")
@@ -109,6 +114,10 @@ class DeviceRow(Base):
     """An enrolled machine. ``id`` is the device id (a UUID4 string), also its cert CN."""
 
     __tablename__ = "devices"
+    __table_args__ = (
+        Index("ix_devices_tenant_id_health_state", "tenant_id", "health_state"),
+        Index("ix_devices_last_seen_at", "last_seen_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(DEVICE_ID_LENGTH), primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
@@ -120,6 +129,15 @@ class DeviceRow(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     current_serial: Mapped[str] = mapped_column(String(SERIAL_HEX_LENGTH))
+    # Added in 0004: the health state its samples show (server.services.health_state, never
+    # "offline": that follows from last_seen_at when read), its worst reason, when it last
+    # changed; and whether the presence sweep last found it online (for online/offline events).
+    health_state: Mapped[int] = mapped_column(SmallInteger, server_default=ZERO)
+    health_summary: Mapped[str] = mapped_column(
+        String(HEALTH_SUMMARY_LENGTH), server_default=EMPTY_TEXT
+    )
+    health_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    online: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class CertificateRow(Base):
@@ -435,3 +453,36 @@ class AuditEventRow(Base):
     tenant_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
+
+
+class DeviceEventRow(Base):
+    """Something that happened to a device: enrolled, revoked, went offline or came back,
+    its health state changed. ``details`` is a small JSON object written by the services."""
+
+    __tablename__ = "device_events"
+    __table_args__ = (
+        Index("ix_device_events_device_id_id", "device_id", "id"),
+        Index("ix_device_events_tenant_id_time", "tenant_id", "time"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    tenant_id: Mapped[int] = mapped_column(Integer)
+    time: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(EVENT_KIND_LENGTH))
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class DeviceTagRow(Base):
+    """A label a technician put on a device (``tag``: lower case, 1-64 characters)."""
+
+    __tablename__ = "device_tags"
+    __table_args__ = (
+        PrimaryKeyConstraint("device_id", "tag"),
+        Index("ix_device_tags_tag", "tag"),
+    )
+
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    tag: Mapped[str] = mapped_column(String(TAG_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -17,6 +17,8 @@ from server.services.audit import AuditLog
 from server.services.clock import Clock
 from server.services.commands import CommandService
 from server.services.devices import DeviceService
+from server.services.health_state import HealthThresholds
+from server.services.tags import TagService
 from server.services.tenancy import TenancyService
 from server.services.tokens import TokenService
 
@@ -54,6 +56,8 @@ class WebContext:
     tokens: TokenService
     devices: DeviceService
     commands: CommandService
+    tags: TagService
+    thresholds: HealthThresholds
 
 
 def context(request: Request) -> WebContext:

@@ -45,6 +45,8 @@ TABLES = {
     "inventory_reports",
     "device_inventory",
     "commands",
+    "device_events",
+    "device_tags",
 }
 
 
@@ -308,5 +310,47 @@ def test_migration_0003_adds_the_account_tables_and_downgrades(migrated_url: str
         assert not tables & set(inspect(engine).get_table_names())
         migrate(migrated_url)
         assert tables <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_migration_0004_keeps_devices_gives_them_an_ok_state_and_downgrades(
+    migrated_url: str,
+) -> None:
+    from alembic import command
+
+    tables = {"device_events", "device_tags"}
+    engine = create_sync_engine(sync_url(migrated_url), poolclass=NullPool)
+    config = alembic_config()
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0003")
+        assert not tables & set(inspect(engine).get_table_names())
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO tenants (id, name, created_at) VALUES (1, 'Acme', :t)"),
+                {"t": when},
+            )
+            connection.execute(
+                text("INSERT INTO sites (id, tenant_id, name, created_at) VALUES (1, 1, 'HQ', :t)"),
+                {"t": when},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO devices (id, tenant_id, site_id, hostname, os_family,"
+                    " agent_version, enrolled_at, current_serial)"
+                    " VALUES ('d1', 1, 1, 'pc', 'linux', '0.1', :t, 'ab')"
+                ),
+                {"t": when},
+            )
+        migrate(migrated_url)
+        assert tables <= set(inspect(engine).get_table_names())
+        with engine.connect() as connection:
+            device = connection.execute(
+                text("SELECT hostname, health_state, health_summary, online FROM devices")
+            ).one()
+        assert tuple(device) == ("pc", 0, "", False)
     finally:
         engine.dispose()
