@@ -1,8 +1,10 @@
 """`parc-server quickstart`: Parc running for real on one machine, in one command.
 
 It initialises a collector data directory (SQLite) if there is none, starts the collector as a
-process, creates an enrolment token, enrols a local agent with it, starts the agent as a second
-process, waits until the device reports in, and prints where to look. Ctrl-C (or SIGTERM) stops
+process (its dashboard on a loopback address, so plain HTTP), creates the first admin account
+when there is none (printing its one-time password once), creates an enrolment token, enrols a
+local agent with it, starts the agent as a second process, waits until the device reports in,
+and prints where to look. Ctrl-C (or SIGTERM) stops
 both processes cleanly. Everything goes through the real commands (`parc-server …`,
 `parc-agent …`), so what a newcomer sees is exactly what an admin would do by hand.
 """
@@ -22,6 +24,8 @@ from pathlib import Path
 from types import FrameType
 
 DEFAULT_ROOT = Path("var/quickstart")
+DEFAULT_HTTP_LISTEN = "127.0.0.1:8443"
+FIRST_ADMIN = "admin"
 READY_TIMEOUT_S = 60.0
 
 
@@ -72,6 +76,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--listen",
         default="127.0.0.1:50051",
         help="the collector's agent address (mTLS); enrolment listens on the next port",
+    )
+    parser.add_argument(
+        "--http-listen",
+        default=DEFAULT_HTTP_LISTEN,
+        help="the dashboard's address; a loopback address serves plain HTTP (default: %(default)s)",
     )
     parser.add_argument(
         "--exit-when-ready",
@@ -152,6 +161,31 @@ def _agent_identity(layout: Layout) -> str | None:
     return str(device_id) if device_id else None
 
 
+def _first_admin(layout: Layout) -> str | None:
+    """Create the admin account when there is no user yet; its one-time password, else None."""
+    users = json.loads(
+        _check(
+            _server_cmd("user", "list", "--json", "--data-dir", str(layout.collector_dir)),
+            "listing users",
+        )
+    )
+    if users:
+        return None
+    out = _check(
+        _server_cmd(
+            "user",
+            "create",
+            FIRST_ADMIN,
+            "--role",
+            "admin",
+            "--data-dir",
+            str(layout.collector_dir),
+        ),
+        "creating the first admin",
+    )
+    return out.strip()
+
+
 def _stop(proc: subprocess.Popen[bytes], name: str) -> None:
     if proc.poll() is not None:
         return
@@ -164,7 +198,7 @@ def _stop(proc: subprocess.Popen[bytes], name: str) -> None:
         proc.wait()
 
 
-def run(layout: Layout, listen: str, exit_when_ready: bool) -> int:
+def run(layout: Layout, listen: str, http_listen: str, exit_when_ready: bool) -> int:
     """Bring up the collector and a local agent; return the exit code."""
     layout.root.mkdir(parents=True, exist_ok=True)
     if not layout.ca_cert.exists():
@@ -185,7 +219,15 @@ def run(layout: Layout, listen: str, exit_when_ready: bool) -> int:
     try:
         with layout.collector_log.open("ab") as collector_log:
             collector = subprocess.Popen(
-                _server_cmd("run", "--data-dir", str(layout.collector_dir), "--listen", listen),
+                _server_cmd(
+                    "run",
+                    "--data-dir",
+                    str(layout.collector_dir),
+                    "--listen",
+                    listen,
+                    "--http-listen",
+                    http_listen,
+                ),
                 stdout=collector_log,
                 stderr=subprocess.STDOUT,
             )
@@ -193,6 +235,7 @@ def run(layout: Layout, listen: str, exit_when_ready: bool) -> int:
         info = _wait_for_run_file(layout, collector)
         agent_address = info["agent_address"]
         print(f"collector listening on {agent_address} (enrolment on {info['enroll_address']})")
+        admin_password = _first_admin(layout)
 
         device_id = _agent_identity(layout)
         if device_id is None:
@@ -245,9 +288,18 @@ def run(layout: Layout, listen: str, exit_when_ready: bool) -> int:
             )
         processes.append(agent)
         device = _wait_until_reporting(layout, device_id, processes)
+        if admin_password is not None:
+            sign_in = (
+                f"  sign in:   {FIRST_ADMIN} / {admin_password}  (one-time password, shown only "
+                "now: you set a new one and TOTP at first sign-in)\n"
+            )
+        else:
+            sign_in = f"  sign in:   as {FIRST_ADMIN} (or another account) with your password\n"
         print(
             "\nParc is running.\n"
             f"  device {device_id} ({device.get('hostname')}) is online\n"
+            f"  dashboard: {info.get('http_url') or '(not served)'}\n"
+            f"{sign_in}"
             f"  devices:   .venv/bin/parc-server devices --data-dir {layout.collector_dir}\n"
             f"  agent:     .venv/bin/parc-agent status --state-dir {layout.agent_dir}\n"
             f"  inventory: .venv/bin/parc-agent inventory --json\n"
@@ -275,7 +327,7 @@ def main(args: argparse.Namespace) -> int:
     layout = Layout(root=root.resolve())
     os.environ.pop("PARC_DATA_DIR", None)
     try:
-        return run(layout, args.listen, args.exit_when_ready)
+        return run(layout, args.listen, args.http_listen, args.exit_when_ready)
     except QuickstartError as exc:
         print(f"quickstart: {exc}", file=sys.stderr)
         return 1

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
 from tests.e2e.processes import wait_for
+from tests.web.conftest import csrf_from
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +34,8 @@ def test_quickstart_brings_up_a_reporting_device_and_ctrl_c_stops_both(tmp_path:
                 str(root),
                 "--listen",
                 "127.0.0.1:0",
+                "--http-listen",
+                "127.0.0.1:0",
             ],
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -48,6 +53,11 @@ def test_quickstart_brings_up_a_reporting_device_and_ctrl_c_stops_both(tmp_path:
         text = out.read_text()
         assert "is online" in text
         assert (root / "agent" / "identity" / "device.json").exists()
+        run_info = json.loads((root / "collector" / "run" / "collector.json").read_text())
+        assert f"dashboard: {run_info['http_url']}" in text
+        found = re.search(r"sign in:   admin / (\S+)  \(one-time password", text)
+        assert found is not None, text
+        assert_signs_in(run_info["http_url"], "admin", found.group(1))
 
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
         assert proc.wait(timeout=60) == 0, out.read_text()
@@ -58,3 +68,25 @@ def test_quickstart_brings_up_a_reporting_device_and_ctrl_c_stops_both(tmp_path:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def assert_signs_in(base_url: str, username: str, password: str) -> None:
+    """The printed password opens a session (which must first set a new password and TOTP)."""
+    with httpx.Client(base_url=base_url, follow_redirects=False, timeout=30) as client:
+        form = client.get("/login")
+        wrong = client.post(
+            "/login",
+            data={
+                "username": username,
+                "password": password + "x",
+                "csrf_token": csrf_from(form.text),
+            },
+        )
+        assert wrong.status_code != 303
+        form = client.get("/login")
+        right = client.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": csrf_from(form.text)},
+        )
+        assert right.status_code == 303, right.text
+        assert right.headers["location"].startswith("/account/")
