@@ -166,7 +166,7 @@ async def tenants(
 
 @router.post("/tenants", dependencies=[Csrf])
 async def create_tenant(
-    request: Request, ctx: Context, principal: PagePrincipal, name: FormText
+    request: Request, ctx: Context, principal: PagePrincipal, name: FormText = ""
 ) -> Response:
     ctx.access.require(principal, access.TENANTS_WRITE)
     try:
@@ -181,7 +181,7 @@ async def create_tenant(
 
 @router.post("/tenants/{tenant_id}/sites", dependencies=[Csrf])
 async def create_site(
-    request: Request, ctx: Context, principal: PagePrincipal, tenant_id: int, name: FormText
+    request: Request, ctx: Context, principal: PagePrincipal, tenant_id: int, name: FormText = ""
 ) -> Response:
     if not sees_tenant(ctx, principal, tenant_id):
         raise NotFound(f"tenant {tenant_id} does not exist")
