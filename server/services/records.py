@@ -28,6 +28,32 @@ class Site:
 
 
 @dataclass(frozen=True)
+class SiteSummary:
+    """A site as listed, with its tenant and how many enrolled (not revoked) devices it has."""
+
+    id: int
+    tenant_id: int
+    tenant: str
+    name: str
+    device_count: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TenantSummary:
+    """A tenant as listed, with its sites (by name)."""
+
+    id: int
+    name: str
+    created_at: datetime
+    sites: tuple[SiteSummary, ...] = ()
+
+    @property
+    def device_count(self) -> int:
+        return sum(site.device_count for site in self.sites)
+
+
+@dataclass(frozen=True)
 class IssuedToken:
     """An enrolment token just created. ``secret`` is shown once and never stored."""
 
@@ -416,7 +442,9 @@ class DeviceSummary:
 
 @dataclass(frozen=True)
 class TokenInfo:
-    """An enrolment token as listed (``parc-server token list``); never its secret."""
+    """An enrolment token as listed (``parc-server token list``); never its secret.
+
+    ``state`` is ``active``, ``expired``, ``used up`` or ``revoked`` at the time of listing."""
 
     token_id: int
     tenant: str
@@ -426,6 +454,9 @@ class TokenInfo:
     expires_at: datetime
     revoked_at: datetime | None
     created_at: datetime
+    tenant_id: int
+    site_id: int
+    state: str
 
 
 # --- people -------------------------------------------------------------------------------------

@@ -7,6 +7,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.web.api import v1
+from server.web.api import tenancy, v1
 
-ROUTERS: tuple[APIRouter, ...] = (v1.router,)
+ROUTERS: tuple[APIRouter, ...] = (v1.router, tenancy.router)

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.web.pages import fleet, session
+from server.web.pages import fleet, session, tenancy
 
-ROUTERS: tuple[APIRouter, ...] = (session.router, fleet.router)
+ROUTERS: tuple[APIRouter, ...] = (session.router, fleet.router, tenancy.router)

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from server.services.audit import AuditFilter, AuditLog
 from server.services.errors import InvalidArgument, NotFound
-from server.services.tokens import parse_duration
+from server.services.records import Actor
+from server.services.tokens import (
+    ACTIVE,
+    EXPIRED,
+    REVOKED,
+    USED_UP,
+    parse_duration,
+    token_state,
+)
 from server.store.models import EnrollmentTokenRow
-from tests.server.services.support import Collector
+from tests.server.pki.csrs import csr_der, new_key
+from tests.server.services.support import FACTS, Collector
 
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -117,3 +127,116 @@ async def test_list_and_revoke(collector: Collector) -> None:
 async def test_revoke_unknown_token(collector: Collector) -> None:
     with pytest.raises(NotFound):
         await collector.tokens.revoke(12345)
+
+
+# --- audit, listing by tenant, state -----------------------------------------------------------
+
+ALICE = Actor("user", 7, "alice")
+
+
+def audit(collector: Collector) -> AuditLog:
+    return AuditLog(collector.sessions, collector.clock)
+
+
+async def test_create_and_revoke_are_audited_without_the_secret(collector: Collector) -> None:
+    site = await collector.tenancy.ensure_site("Acme", "HQ")
+    issued = await collector.tokens.create_for_site(
+        site.id, 5, timedelta(days=7), actor=ALICE, address="192.0.2.9"
+    )
+    assert (issued.tenant, issued.site, issued.uses_allowed) == ("Acme", "HQ", 5)
+    assert await collector.tokens.revoke(issued.token_id, actor=ALICE, address="192.0.2.9")
+    assert not await collector.tokens.revoke(issued.token_id, actor=ALICE)  # nothing changes
+
+    revoke, create = await audit(collector).list(AuditFilter(actor="user:7"))
+    assert (create.action, create.target_type, create.target_id) == (
+        "token.create",
+        "enrolment-token",
+        str(issued.token_id),
+    )
+    assert create.details == {
+        "tenant": "Acme",
+        "site": "HQ",
+        "uses": 5,
+        "expires": (collector.clock.now + timedelta(days=7)).isoformat(),
+    }
+    assert (revoke.action, revoke.target_id) == ("token.revoke", str(issued.token_id))
+    [info] = await collector.tokens.list()
+    for event in (create, revoke):
+        assert event.address == "192.0.2.9"
+        assert event.tenant_id == info.tenant_id
+        assert issued.secret not in repr(event)
+        assert issued.secret[len("parc_") :] not in repr(event.details)
+
+
+async def test_a_token_made_by_name_audits_the_tenant_and_site_it_creates(
+    collector: Collector,
+) -> None:
+    await collector.tokens.create("Acme", "HQ", uses=1, ttl=timedelta(hours=1), actor=ALICE)
+    actions = [event.action for event in await audit(collector).list()]
+    assert actions == ["token.create", "site.create", "tenant.create"]
+
+
+async def test_create_for_an_unknown_site_changes_nothing(collector: Collector) -> None:
+    with pytest.raises(NotFound):
+        await collector.tokens.create_for_site(999, 1, timedelta(hours=1), actor=ALICE)
+    site = await collector.tenancy.ensure_site("Acme", "HQ")
+    with pytest.raises(InvalidArgument):
+        await collector.tokens.create_for_site(site.id, 0, timedelta(hours=1), actor=ALICE)
+    assert await collector.tokens.list() == []
+    assert await audit(collector).list(AuditFilter(actor="user:7")) == []
+
+
+async def test_list_narrowed_to_tenants_and_get(collector: Collector) -> None:
+    acme = await collector.tokens.create("Acme", "HQ", uses=1, ttl=timedelta(hours=1))
+    globex = await collector.tokens.create("Globex", "HQ", uses=1, ttl=timedelta(hours=1))
+    everything = await collector.tokens.list()
+    assert [t.token_id for t in everything] == [acme.token_id, globex.token_id]
+    globex_id = everything[1].tenant_id
+    [only] = await collector.tokens.list(frozenset({globex_id}))
+    assert (only.token_id, only.tenant, only.site) == (globex.token_id, "Globex", "HQ")
+    assert await collector.tokens.list(frozenset()) == []
+    assert await collector.tokens.get(acme.token_id) == everything[0]
+    with pytest.raises(NotFound):
+        await collector.tokens.get(globex.token_id + 1)
+
+
+async def test_states(collector: Collector) -> None:
+    active = await collector.tokens.create("Acme", "HQ", uses=2, ttl=timedelta(days=1))
+    short = await collector.tokens.create("Acme", "HQ", uses=1, ttl=timedelta(minutes=5))
+    once = await collector.tokens.create("Acme", "HQ", uses=1, ttl=timedelta(days=1))
+    revoked = await collector.tokens.create("Acme", "HQ", uses=1, ttl=timedelta(days=1))
+    await collector.enrollment.enroll(once.secret, csr_der(new_key()), FACTS)
+    await collector.enrollment.enroll(active.secret, csr_der(new_key()), FACTS)
+    await collector.tokens.revoke(revoked.token_id)
+    collector.clock.advance(timedelta(minutes=5))
+    states = {t.token_id: (t.state, t.uses_count) for t in await collector.tokens.list()}
+    assert states == {
+        active.token_id: (ACTIVE, 1),
+        short.token_id: (EXPIRED, 0),
+        once.token_id: (USED_UP, 1),
+        revoked.token_id: (REVOKED, 0),
+    }
+
+
+@pytest.mark.parametrize(
+    ("revoked", "used", "expired", "state"),
+    [
+        (False, False, False, ACTIVE),
+        (False, False, True, EXPIRED),
+        (False, True, True, USED_UP),
+        (True, True, True, REVOKED),
+        (True, False, False, REVOKED),
+    ],
+)
+def test_token_state_precedence(revoked: bool, used: bool, expired: bool, state: str) -> None:
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    assert (
+        token_state(
+            revoked_at=now if revoked else None,
+            uses_count=3 if used else 2,
+            uses_allowed=3,
+            expires_at=now if expired else now + timedelta(seconds=1),
+            now=now,
+        )
+        == state
+    )
