@@ -7,6 +7,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.web.api import tenancy, v1
+from server.web.api import admin, device, devices, tenancy, v1
 
-ROUTERS: tuple[APIRouter, ...] = (v1.router, tenancy.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    v1.router,
+    tenancy.router,
+    admin.router,
+    devices.router,
+    device.router,
+)

@@ -1,0 +1,7 @@
+"""Administration: users and roles, API tokens, the audit log, settings."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
