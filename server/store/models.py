@@ -117,6 +117,10 @@ class DeviceRow(Base):
     __table_args__ = (
         Index("ix_devices_tenant_id_health_state", "tenant_id", "health_state"),
         Index("ix_devices_last_seen_at", "last_seen_at"),
+        # Added in 0005, for the fleet pages' sorted and filtered lists.
+        Index("ix_devices_tenant_id_hostname", "tenant_id", "hostname"),
+        Index("ix_devices_tenant_id_last_seen_at", "tenant_id", "last_seen_at"),
+        Index("ix_devices_hostname", "hostname"),
     )
 
     id: Mapped[str] = mapped_column(String(DEVICE_ID_LENGTH), primary_key=True)
@@ -285,6 +289,8 @@ class DeviceSoftwareRow(Base):
     """
 
     __tablename__ = "device_software"
+    # Added in 0005: the devices holding given titles (software search), from the index alone.
+    __table_args__ = (Index("ix_device_software_title_id_device_id", "title_id", "device_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
