@@ -11,6 +11,7 @@ from server.web.context import WebContext
 from server.web.pages import ROUTERS as PAGE_ROUTERS
 from server.web.security import SecurityHeaders
 from server.web.templating import STATIC
+from server.web.timing import ServerTiming
 
 API_TITLE = "Parc REST API"
 API_VERSION = "1"
@@ -32,4 +33,5 @@ def create_web_app(ctx: WebContext, *, https: bool) -> FastAPI:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders, https=https)
+    app.add_middleware(ServerTiming)  # outermost: times everything below it
     return app
