@@ -168,8 +168,8 @@ def parse_device_query(params: Mapping[str, str | None]) -> DeviceQuery:
         seen_older=_duration("seen_older", params.get("seen_older")),
         sort=sort.removeprefix("-"),
         descending=descending,
-        page=page or 1,
-        per_page=per_page or DEFAULT_PER_PAGE,
+        page=1 if page is None else page,
+        per_page=DEFAULT_PER_PAGE if per_page is None else per_page,
     )
 
 
