@@ -73,9 +73,8 @@ def device_id(hostname: str) -> str:
     return hashlib.md5(hostname.encode()).hexdigest()[:32]  # noqa: S324 (an id, not a secret)
 
 
-@pytest.fixture
-async def fleet(sessions: async_sessionmaker[AsyncSession], clock: FakeClock) -> FleetQueries:
-    now = clock()
+async def seed_fleet(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
+    """Tenants Acme (1: sites 1, 2) and Bravo (2: site 3), ``FLEET`` and one revoked device."""
     async with sessions.begin() as session:
         session.add_all([TenantRow(id=A, name="Acme", created_at=now)])
         session.add_all([TenantRow(id=B, name="Bravo", created_at=now)])
@@ -144,6 +143,11 @@ async def fleet(sessions: async_sessionmaker[AsyncSession], clock: FakeClock) ->
         session.add_all(devices)
         await session.flush()
         session.add_all(rows)
+
+
+@pytest.fixture
+async def fleet(sessions: async_sessionmaker[AsyncSession], clock: FakeClock) -> FleetQueries:
+    await seed_fleet(sessions, clock())
     return FleetQueries(sessions, clock)
 
 
