@@ -36,13 +36,14 @@ from server.services.commands import CommandService
 from server.services.device_state import PresenceSweep
 from server.services.devices import DeviceService
 from server.services.enrollment import EnrollmentService
-from server.services.presence import PresenceRecorder
+from server.services.presence import BatchedLastSeen, PresenceRecorder
 from server.services.reports import ReportService
 from server.services.secrets import SecretBox
 from server.services.tags import TagService
 from server.services.tenancy import TenancyService
 from server.services.tokens import TokenService
 from server.settings import Address, CollectorSettings
+from server.store.batch import BatchWriter
 from server.store.database import create_engine, migrate, resolve_database_url, session_factory
 from server.web.app import create_web_app
 from server.web.context import WebContext, WebSettings
@@ -69,6 +70,7 @@ class RunningCollector:
     _registry: ConnectionRegistry
     _presence: PresenceRecorder
     _sweep: PresenceSweep
+    _writer: BatchWriter
     _engine: AsyncEngine
     _http: HttpServer | None = None
     _stopped: bool = False
@@ -89,8 +91,11 @@ class RunningCollector:
         if self._http is not None:
             await self._http.stop()
         await self._server.stop(grace)
+        # Then the background writers: each finishes what it has begun, nothing is cancelled
+        # inside a transaction; the engine goes last, once no connection is in use.
         await self._presence.stop()
         await self._sweep.stop()
+        await self._writer.stop()
         await self._engine.dispose()
         _remove_run_file(self.run_file)
         log.info("collector stopped")
@@ -145,14 +150,16 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
     sessions = session_factory(engine)
     clock = utc_now
     devices = DeviceService(sessions, clock, settings.offline_after)
-    commands = CommandService(sessions, clock)
+    # Agents' small writes (health, acks, deliveries, last-seen) share one writer task.
+    writer = BatchWriter(sessions)
+    commands = CommandService(sessions, clock, writer)
     registry = ConnectionRegistry()
-    presence = PresenceRecorder(devices, settings.presence_flush_s)
+    presence = PresenceRecorder(BatchedLastSeen(writer), settings.presence_flush_s)
     thresholds = settings.health_thresholds
     servicer = AgentServicer(
         enrollment=EnrollmentService(sessions, authority, clock, settings.certificate_lifetime),
         devices=devices,
-        reports=ReportService(sessions, clock),
+        reports=ReportService(sessions, clock, writer),
         commands=commands,
         registry=registry,
         presence=presence,
@@ -175,6 +182,7 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
     agent_address = settings.listen.with_port(agent_port)
     enroll_address = settings.enroll_address.with_port(enroll_port)
 
+    writer.start()
     await server.start()
     presence.start()
     sweep = PresenceSweep(sessions, clock, settings.presence_sweep_s, thresholds)
@@ -202,6 +210,7 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
         await server.stop(None)
         await presence.stop()
         await sweep.stop()
+        await writer.stop()
         raise
     _write_run_file(
         settings.run_file, agent_address, enroll_address, http.url if http is not None else None
@@ -218,6 +227,7 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
         _registry=registry,
         _presence=presence,
         _sweep=sweep,
+        _writer=writer,
         _engine=engine,
         _http=http,
     )

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.services.clock import Clock, utc_now
 from server.services.errors import FailedPrecondition, InvalidArgument, NotFound
 from server.services.records import DeviceIdentity, PendingCommand
+from server.store.batch import BatchWriter, run_write
 from server.store.database import begin_write
 from server.store.models import CommandRow, DeviceRow
 
@@ -29,9 +31,15 @@ MAX_DETAIL = 4096
 class CommandService:
     """Queues commands and tracks their delivery and outcome."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock = utc_now,
+        writer: BatchWriter | None = None,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._writer = writer
 
     async def queue(self, device_id: str, kind: str, payload: bytes = b"") -> PendingCommand:
         """Queue a command for a device (``NotFound`` if unknown, refused if revoked)."""
@@ -96,14 +104,17 @@ class CommandService:
         """Record that these commands were sent to their device."""
         if not command_ids:
             return
-        async with self._sessions.begin() as session:
-            await begin_write(session)
+        ids, now = list(command_ids), self._clock()
+
+        async def mark(session: AsyncSession) -> None:
             await session.execute(
                 update(CommandRow)
-                .where(CommandRow.id.in_(list(command_ids)), CommandRow.delivered_at.is_(None))
-                .values(delivered_at=self._clock(), status=DELIVERED)
+                .where(CommandRow.id.in_(ids), CommandRow.delivered_at.is_(None))
+                .values(delivered_at=now, status=DELIVERED)
                 .execution_options(synchronize_session=False)
             )
+
+        await run_write(self._writer, self._sessions, mark)
 
     async def acknowledge(
         self, identity: DeviceIdentity, command_id: str, status: str, detail: str
@@ -114,14 +125,32 @@ class CommandService:
                 f"command status must be one of {', '.join(sorted(ACK_STATUSES))}"
             )
         now = self._clock()
-        async with self._sessions.begin() as session:
-            await begin_write(session)
-            command = await session.get(CommandRow, command_id)
-            if command is None or command.device_id != identity.device_id:
-                raise NotFound(f"command {command_id!r:.80} does not exist for this device")
-            if command.acked_at is not None:
+        stored_detail = detail[:MAX_DETAIL].replace("\x00", "")
+
+        async def record(session: AsyncSession) -> None:
+            # One UPDATE answers the usual case; a read explains why nothing matched.
+            done = await session.execute(
+                update(CommandRow)
+                .where(
+                    CommandRow.id == command_id,
+                    CommandRow.device_id == identity.device_id,
+                    CommandRow.acked_at.is_(None),
+                )
+                .values(
+                    acked_at=now,
+                    delivered_at=func.coalesce(CommandRow.delivered_at, now),
+                    status=status,
+                    detail=stored_detail,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if cast(CursorResult[Any], done).rowcount:
                 return
-            command.acked_at = now
-            command.delivered_at = command.delivered_at or now
-            command.status = status
-            command.detail = detail[:MAX_DETAIL].replace("\x00", "")
+            owner = await session.scalar(
+                select(CommandRow.device_id).where(CommandRow.id == command_id)
+            )
+            if owner != identity.device_id:
+                raise NotFound(f"command {command_id!r:.80} does not exist for this device")
+            # Already answered: a repeated answer is ignored.
+
+        await run_write(self._writer, self._sessions, record)

@@ -29,7 +29,7 @@ from server.services.records import (
 )
 from server.services.validation import validate_health, validate_inventory
 from server.services.validation import validate_report_id as validate_report_id
-from server.store.database import begin_write
+from server.store.batch import BatchWriter, run_alone, run_write
 from server.store.dialect import upsert_insert
 from server.store.models import DeviceRow, HealthSampleRow, InventoryReportRow
 
@@ -43,9 +43,15 @@ _Report = TypeVar("_Report", HealthSample, InventorySnapshot)
 class ReportService:
     """Stores what agents report, each report once."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock = utc_now,
+        writer: BatchWriter | None = None,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._writer = writer
 
     async def store_health(
         self, identity: DeviceIdentity, samples: Sequence[HealthSample]
@@ -58,8 +64,8 @@ class ReportService:
         rows = [
             _health_values(identity.device_id, sample, now) for sample in _first_of_each(samples)
         ]
-        async with self._sessions.begin() as session:
-            await begin_write(session)
+
+        async def store(session: AsyncSession) -> None:
             if rows:
                 insert = upsert_insert(session, HealthSampleRow).on_conflict_do_nothing(
                     index_elements=[HealthSampleRow.device_id, HealthSampleRow.report_id]
@@ -69,6 +75,9 @@ class ReportService:
             device = await session.get(DeviceRow, identity.device_id)
             if device is not None and rows:
                 await refresh_health_in(session, device, now)
+
+        # Batched with other agents' small writes (one transaction per batch).
+        await run_write(self._writer, self._sessions, store)
         return [sample.report_id for sample in samples]
 
     async def store_inventory(
@@ -86,8 +95,8 @@ class ReportService:
             validate_inventory(snapshot)
         now = self._clock()
         device_id = identity.device_id
-        async with self._sessions.begin() as session:
-            await begin_write(session)
+
+        async def store(session: AsyncSession) -> inventory.SectionPlan:
             await inventory.lock_device(session, device_id)
             fresh = await _not_yet_stored(session, device_id, _first_of_each(snapshots))
             plan = inventory.plan_sections(await inventory.held_sections(session, device_id), fresh)
@@ -109,6 +118,9 @@ class ReportService:
                 )
             await _store_sections(session, device_id, plan, now)
             await touch_in(session, device_id, now)
+            return plan
+
+        plan = await run_alone(self._writer, self._sessions, store)
         if plan.full_inventory_requested:
             log.info(
                 "device %s sent a section the collector lacks: full inventory asked", device_id

@@ -96,7 +96,12 @@ def migrate(url: str) -> None:
     target = sync_url(url)
     if target.get_backend_name() == "sqlite" and not _sqlite_in_memory(target) and target.database:
         Path(target.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_sync_engine(target, poolclass=NullPool)
+    # A collector may be running on this database (``init`` beside it, a restart): wait for
+    # its writers like every other process does, instead of failing at once.
+    connect_args = (
+        {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000} if target.get_backend_name() == "sqlite" else {}
+    )
+    engine = create_sync_engine(target, poolclass=NullPool, connect_args=connect_args)
     try:
         with engine.begin() as connection:
             config = alembic_config()

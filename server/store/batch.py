@@ -1,0 +1,203 @@
+"""One writer task that stores many small writes in one transaction.
+
+At ten thousand agents the collector receives hundreds of small writes a second (health
+reports, command acknowledgements, delivery marks). One write transaction each serialises
+them on SQLite's single writer: most of each transaction's time is the round trips of BEGIN,
+COMMIT and the connection checkout, and under load the queue of writers grows without bound.
+
+``BatchWriter`` runs every write job submitted to it in a background task: it takes whatever
+jobs are waiting (up to ``max_batch``), runs them one after the other in ONE write transaction,
+commits, and only then answers each caller with its job's result. A job is an ``async``
+function of the session; it must do all its work through that session and must not commit.
+A job that raises makes the whole batch roll back; the batch is then run again one job per
+transaction, so that only the failing job's caller sees its error and every other job is
+stored exactly once.
+
+Callers wait for their batch's commit, but a caller that is cancelled (an agent that hung up)
+does not cancel its job: the writer task alone touches the database, so no transaction is
+ever left half-done by a cancelled request. ``stop`` refuses new jobs, finishes the queued
+ones and ends the task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.store.database import begin_write
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Job = Callable[[AsyncSession], Awaitable[T]]
+
+MAX_BATCH = 200
+
+
+class WriterStopped(RuntimeError):
+    """A job was submitted after ``stop``."""
+
+
+@dataclass
+class _Item:
+    job: Job[Any]
+    future: asyncio.Future[Any]
+
+
+class BatchWriter:
+    """Runs submitted write jobs in batches, one transaction per batch, in one task."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], max_batch: int = MAX_BATCH
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self._sessions = sessions
+        self._max_batch = max_batch
+        self._queue: deque[_Item] = deque()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._alone: set[asyncio.Task[Any]] = set()
+        self.batches = 0
+        self.jobs = 0
+
+    @property
+    def pending(self) -> int:
+        """Jobs waiting for the writer (not counting the batch being written)."""
+        return len(self._queue)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="parc-batch-writer")
+
+    async def submit(self, job: Job[T]) -> T:
+        """Run ``job`` in the next batch; return its result once that batch committed."""
+        if self._stopping or self._task is None or self._task.done():
+            raise WriterStopped("the collector is not accepting writes")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Item(job, future))
+        self._wake.set()
+        # Shielded: the caller may give up waiting, the job still runs (or already ran).
+        return await asyncio.shield(future)
+
+    async def alone(self, job: Job[T]) -> T:
+        """Run a large ``job`` in a write transaction of its own, beside the batches.
+
+        Like ``submit``, the job runs to its end even when the caller is cancelled, and
+        ``stop`` waits for it.
+        """
+        if self._stopping:
+            raise WriterStopped("the collector is not accepting writes")
+        task = asyncio.create_task(self._transaction_of(job))
+        self._alone.add(task)
+        task.add_done_callback(self._alone.discard)
+        return await asyncio.shield(task)
+
+    async def stop(self) -> None:
+        """Refuse new jobs, write the queued ones, end the task."""
+        self._stopping = True
+        task, self._task = self._task, None
+        if self._alone:
+            await asyncio.wait(list(self._alone))
+        if task is None:
+            return
+        self._wake.set()
+        try:
+            await task
+        except asyncio.CancelledError:
+            # Stopping was itself cancelled: end the writer without waiting any longer.
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            raise
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue:
+                    size = min(self._max_batch, len(self._queue))
+                    await self._write([self._queue.popleft() for _ in range(size)])
+                if self._stopping:
+                    return
+        finally:
+            while self._queue:
+                _fail(self._queue.popleft(), WriterStopped("the collector stopped writing"))
+
+    async def _transaction_of(self, job: Job[T]) -> T:
+        async with self._sessions.begin() as session:
+            await begin_write(session)
+            return await job(session)
+
+    async def _write(self, batch: list[_Item]) -> None:
+        self.batches += 1
+        self.jobs += len(batch)
+        try:
+            results = await self._transaction(batch)
+        except asyncio.CancelledError:
+            for item in batch:
+                _fail(item, WriterStopped("the collector stopped writing"))
+            raise
+        except Exception as error:
+            if len(batch) == 1:
+                _fail(batch[0], error)
+                return
+            # Someone's job failed: store every job alone, so only that one fails.
+            for item in batch:
+                try:
+                    (result,) = await self._transaction([item])
+                except Exception as alone:
+                    _fail(item, alone)
+                else:
+                    _answer(item, result)
+            return
+        for item, result in zip(batch, results, strict=True):
+            _answer(item, result)
+
+    async def _transaction(self, batch: list[_Item]) -> list[Any]:
+        async with self._sessions.begin() as session:
+            await begin_write(session)
+            return [await item.job(session) for item in batch]
+
+
+def _answer(item: _Item, result: Any) -> None:
+    if not item.future.done():
+        item.future.set_result(result)
+
+
+def _fail(item: _Item, error: Exception) -> None:
+    if not item.future.done():
+        item.future.set_exception(error)
+        # Nobody may be waiting any more (a cancelled caller): no "never retrieved" warning.
+        item.future.exception()
+
+
+async def run_write(
+    writer: BatchWriter | None, sessions: async_sessionmaker[AsyncSession], job: Job[T]
+) -> T:
+    """Run ``job`` through ``writer``, or in a write transaction of its own without one."""
+    if writer is not None:
+        return await writer.submit(job)
+    async with sessions.begin() as session:
+        await begin_write(session)
+        return await job(session)
+
+
+async def run_alone(
+    writer: BatchWriter | None, sessions: async_sessionmaker[AsyncSession], job: Job[T]
+) -> T:
+    """Run a large ``job`` in a write transaction of its own (see ``BatchWriter.alone``)."""
+    if writer is not None:
+        return await writer.alone(job)
+    async with sessions.begin() as session:
+        await begin_write(session)
+        return await job(session)
