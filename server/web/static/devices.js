@@ -27,7 +27,9 @@
     var url = table.getAttribute("data-presence-url") + "?ids=" + encodeURIComponent(ids.join(","));
     return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) {
-        if (!response.ok) { return false; }  // signed out or refused: stop polling
+        // Signed out (sent to /login) or refused: stop polling until the page is reloaded.
+        var json = (response.headers.get("content-type") || "").indexOf("application/json") === 0;
+        if (!response.ok || response.redirected || !json) { return false; }
         return response.json().then(function (body) {
           (body.devices || []).forEach(apply);
           return true;
