@@ -132,25 +132,25 @@ async def create_admin(data_dir: Path, username: str) -> str:
 def start_collector(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     run_file = data_dir / "run" / "collector.json"
     run_file.unlink(missing_ok=True)
-    log = (data_dir / "bench-collector.log").open("ab")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server.cli",
-            "run",
-            "--data-dir",
-            str(data_dir),
-            "--listen",
-            "127.0.0.1:0",
-            "--enroll-listen",
-            "127.0.0.1:0",
-            "--http-listen",
-            "127.0.0.1:0",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with (data_dir / "bench-collector.log").open("ab") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "run",
+                "--data-dir",
+                str(data_dir),
+                "--listen",
+                "127.0.0.1:0",
+                "--enroll-listen",
+                "127.0.0.1:0",
+                "--http-listen",
+                "127.0.0.1:0",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
