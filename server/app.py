@@ -86,8 +86,9 @@ class RunningCollector:
             return
         self._stopped = True
         await self._watcher.stop()
-        # Streams never finish on their own: end them so agents reconnect elsewhere at once.
-        self._registry.end_all(grpc.StatusCode.UNAVAILABLE, SHUTDOWN_MESSAGE)
+        # Streams never finish on their own: end them so agents reconnect elsewhere at once,
+        # and end at once the streams agents open again before the port closes.
+        self._registry.close(grpc.StatusCode.UNAVAILABLE, SHUTDOWN_MESSAGE)
         if self._http is not None:
             await self._http.stop()
         await self._server.stop(grace)

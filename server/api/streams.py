@@ -79,8 +79,14 @@ class ConnectionRegistry:
 
     def __init__(self) -> None:
         self._streams: dict[str, AgentStream] = {}
+        self._closed: StreamEnd | None = None
 
     def open(self, device_id: str) -> AgentStream:
+        if self._closed is not None:
+            # Shutting down: a stream opened now ends at once, the agent goes elsewhere.
+            stream = AgentStream(device_id)
+            stream.end(self._closed)
+            return stream
         previous = self._streams.get(device_id)
         if previous is not None:
             previous.end(
@@ -112,3 +118,8 @@ class ConnectionRegistry:
     def end_all(self, code: grpc.StatusCode, message: str) -> None:
         for stream in list(self._streams.values()):
             stream.end(StreamEnd(code, message))
+
+    def close(self, code: grpc.StatusCode, message: str) -> None:
+        """End every stream, and every stream opened from now on (the process stops)."""
+        self._closed = StreamEnd(code, message)
+        self.end_all(code, message)
