@@ -32,7 +32,6 @@ from server.services.fleet_queries import (
     STATES,
     DeviceQuery,
     FleetQueries,
-    csv_row,
     parse_device_query,
 )
 from server.services.records import Principal
@@ -141,8 +140,8 @@ async def csv_lines(
 ) -> AsyncIterator[str]:
     """The CSV export: a header, then every matching device, batch by batch."""
     yield _csv_text([list(CSV_HEADER)])
-    async for batch in fleet.export(query, visible):
-        yield _csv_text([csv_row(device) for device in batch])
+    async for batch in fleet.export_csv(query, visible):
+        yield _csv_text(batch)
 
 
 async def export_response(

@@ -22,7 +22,6 @@ from server.services.fleet_queries import (
     DeviceQuery,
     FleetQueries,
     csv_cell,
-    csv_row,
     parse_device_query,
 )
 from server.store.models import (
@@ -414,10 +413,19 @@ async def test_the_export_holds_every_matching_device_in_order_across_batches(
     fleet: FleetQueries, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fleet_queries, "EXPORT_BATCH", 2)
-    batches = [batch async for batch in fleet.export(parse_device_query({"per_page": "1"}), {A})]
+    query = parse_device_query({"per_page": "1"})
+    batches = [batch async for batch in fleet.export_csv(query, {A})]
     assert [len(b) for b in batches] == [2, 2]
-    rows = [csv_row(d) for batch in batches for d in batch]
+    rows = [row for batch in batches for row in batch]
     assert [row[1] for row in rows] == ["alpha-01", "alpha-02", "beta-03", "gamma-04"]
     assert len(rows[0]) == len(CSV_HEADER)
+    assert rows[0][:11] == [
+        device_id("alpha-01"), "alpha-01", "Acme", "HQ", "ok", "", "Debian 12", "1", "laptop",
+        "SN-A1", "0.1.0",
+    ]  # fmt: skip
+    assert rows[0][CSV_HEADER.index("last_seen_at")].startswith("2026-03-01T09:29:00")
+    assert rows[0][CSV_HEADER.index("tags")] == "kiosk"
     assert rows[1][CSV_HEADER.index("serial_number")] == "'=cmd|' /C calc'!A0"
+    assert rows[1][CSV_HEADER.index("health_summary")] == "memory high"
+    assert rows[3][4:10] == ["offline", "", "linux", "", "", ""]  # no inventory yet
     assert json.dumps(rows)  # plain strings only
