@@ -11,6 +11,7 @@ write transaction, after ``lock_device``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
@@ -239,8 +240,13 @@ def _table(model: type[Any]) -> Table:
     return cast(Table, model.__table__)
 
 
+@functools.lru_cache(maxsize=65536)
 def content_key(*parts: str) -> str:
-    """SHA-256 (hex) of strings, unambiguous however they are split."""
+    """SHA-256 (hex) of strings, unambiguous however they are split.
+
+    Cached: machines of a fleet share most of their titles and licences, so the same keys
+    come back with every inventory (a few thousand a report otherwise).
+    """
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
 
