@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -380,9 +380,15 @@ def _scope(visible: Collection[int] | None) -> list[ColumnElement[bool]]:
 class FleetQueries:
     """Reads across the fleet; one instance per process (it holds the facet cache)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._monotonic = monotonic  # for the facet cache's expiry
         self._facets: dict[frozenset[int] | None, _Cached] = {}
         self._facets_lock = asyncio.Lock()
 
@@ -475,7 +481,7 @@ class FleetQueries:
     async def facets(self, visible: Collection[int] | None) -> Facets:
         """The filter choices for ``visible`` tenants, cached for ``FACETS_TTL_S`` seconds."""
         key = None if visible is None else frozenset(visible)
-        now = time.monotonic()
+        now = self._monotonic()
         cached = self._facets.get(key)
         if cached is not None and cached.expires > now:
             return cached.facets
@@ -486,7 +492,7 @@ class FleetQueries:
             facets = await self._load_facets(visible)
             if len(self._facets) >= _FACETS_CACHE_SIZE:
                 self._facets.clear()
-            self._facets[key] = _Cached(time.monotonic() + FACETS_TTL_S, facets)
+            self._facets[key] = _Cached(self._monotonic() + FACETS_TTL_S, facets)
             return facets
 
     # --- building blocks ----------------------------------------------------------------------

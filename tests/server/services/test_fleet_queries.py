@@ -429,3 +429,27 @@ async def test_the_export_holds_every_matching_device_in_order_across_batches(
     assert rows[1][CSV_HEADER.index("health_summary")] == "memory high"
     assert rows[3][4:10] == ["offline", "", "linux", "", "", ""]  # no inventory yet
     assert json.dumps(rows)  # plain strings only
+
+
+@pytest.mark.parametrize("sort", ["hostname", "-last_seen", "health", "-tenant"])
+async def test_the_export_is_in_the_same_order_as_the_pages(fleet: FleetQueries, sort: str) -> None:
+    query = parse_device_query({"sort": sort})
+    exported = [row[1] async for batch in fleet.export_csv(query, None) for row in batch]
+    assert exported == await names(fleet, None, sort=sort)
+
+
+async def test_facets_are_cached_briefly(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    await seed_fleet(sessions, clock())
+    now = [1000.0]
+    fleet = FleetQueries(sessions, clock, monotonic=lambda: now[0])
+    first = await fleet.facets(None)
+    async with sessions.begin() as session:
+        session.add(
+            DeviceTagRow(device_id=device_id("alpha-01"), tag="new-tag", created_at=clock())
+        )
+    assert await fleet.facets(None) is first
+    assert "new-tag" not in first.tags
+    now[0] += fleet_queries.FACETS_TTL_S + 1
+    assert "new-tag" in (await fleet.facets(None)).tags
