@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -257,30 +257,167 @@ class AccountService:
             return _info(row, await _grants(session, row.id))
 
     async def disable_user(self, username: str, *, actor: Actor, address: str = "") -> UserInfo:
-        """Disable a user: they cannot sign in, and their sessions and API tokens stop working."""
+        """Disable a user: they cannot sign in, and their sessions and API tokens stop working.
+
+        The last enabled admin cannot be disabled (FailedPrecondition)."""
+        return await self.update_user(username, actor=actor, enabled=False, address=address)
+
+    async def enable_user(self, username: str, *, actor: Actor, address: str = "") -> UserInfo:
+        """Let a disabled user sign in again (API tokens revoked when disabled stay revoked)."""
+        return await self.update_user(username, actor=actor, enabled=True, address=address)
+
+    async def set_role(
+        self, username: str, role: str, *, actor: Actor, address: str = ""
+    ) -> UserInfo:
+        """Change a user's role; the last enabled admin cannot be demoted."""
+        return await self.update_user(username, actor=actor, role=role, address=address)
+
+    async def update_user(
+        self,
+        username: str,
+        *,
+        actor: Actor,
+        role: str | None = None,
+        enabled: bool | None = None,
+        tenants: Sequence[str] | None = None,
+        address: str = "",
+    ) -> UserInfo:
+        """Change a user's role, enabled state and granted tenants (each None: unchanged), in
+        one transaction: a bad value changes nothing. Each change is audited on its own.
+
+        ``tenants`` replaces the user's grants. At least one enabled admin always remains:
+        demoting or disabling the last one is refused (FailedPrecondition). A role change
+        revokes the user's API tokens that hold scopes the new role does not allow."""
+        if role is not None and role not in ROLES:
+            raise InvalidArgument(f"role must be one of {', '.join(ROLES)}")
         now = self._clock()
         async with self._sessions.begin() as session:
             await begin_write(session)
             row = await _user_by_name(session, username, for_update=True)
-            if row.disabled_at is None:
-                row.disabled_at = now
-                await _revoke_sessions(session, row.id, now)
-                await session.execute(
-                    update(ApiTokenRow)
-                    .where(ApiTokenRow.user_id == row.id, ApiTokenRow.revoked_at.is_(None))
-                    .values(revoked_at=now)
+            wanted_tenants = (
+                None
+                if tenants is None
+                else [await _tenant_id(session, tenant) for tenant in dict.fromkeys(tenants)]
+            )
+            demoting = role is not None and role != ADMIN
+            disabling = enabled is False
+            if row.role == ADMIN and row.disabled_at is None and (demoting or disabling):
+                admins = await session.scalars(
+                    select(UserRow.id)
+                    .where(UserRow.role == ADMIN, UserRow.disabled_at.is_(None))
+                    .with_for_update()
                 )
+                if len(admins.all()) <= 1:
+                    raise FailedPrecondition(
+                        f"{row.username} is the last enabled admin: make another admin first"
+                    )
+            if role is not None and role != row.role:
+                await self._change_role(session, row, role, now, actor, address)
+            if enabled is False and row.disabled_at is None:
+                await self._disable(session, row, now, actor, address)
+            if enabled is True and row.disabled_at is not None:
+                row.disabled_at = None
                 await record_in(
                     session,
                     now,
                     actor,
-                    "user.disable",
+                    "user.enable",
                     "user",
                     row.id,
                     details={"username": row.username},
                     address=address,
                 )
-            return _info(row, await _grants(session, row.id))
+            granted = await _grants(session, row.id)
+            if wanted_tenants is not None:
+                for tenant_id in wanted_tenants:
+                    if tenant_id not in granted:
+                        session.add(
+                            UserTenantRow(user_id=row.id, tenant_id=tenant_id, created_at=now)
+                        )
+                        await _record_grant(
+                            session, now, actor, "user.grant", row, tenant_id, address
+                        )
+                for tenant_id in granted:
+                    if tenant_id not in wanted_tenants:
+                        grant = await session.get(UserTenantRow, (row.id, tenant_id))
+                        if grant is not None:
+                            await session.delete(grant)
+                        await _record_grant(
+                            session, now, actor, "user.revoke_grant", row, tenant_id, address
+                        )
+                await session.flush()
+                granted = await _grants(session, row.id)
+            return _info(row, granted)
+
+    async def _change_role(
+        self,
+        session: AsyncSession,
+        row: UserRow,
+        role: str,
+        now: datetime,
+        actor: Actor,
+        address: str,
+    ) -> None:
+        previous, row.role = row.role, role
+        allowed = ROLE_ACTIONS[role]
+        tokens = await session.scalars(
+            select(ApiTokenRow).where(
+                ApiTokenRow.user_id == row.id, ApiTokenRow.revoked_at.is_(None)
+            )
+        )
+        revoked = []
+        for token in tokens:
+            if not set(token.scopes) <= allowed:
+                token.revoked_at = now
+                revoked.append(token.id)
+        await record_in(
+            session,
+            now,
+            actor,
+            "user.set_role",
+            "user",
+            row.id,
+            details={
+                "username": row.username,
+                "from": previous,
+                "to": role,
+                "revoked_api_tokens": revoked,
+            },
+            address=address,
+        )
+
+    async def _disable(
+        self, session: AsyncSession, row: UserRow, now: datetime, actor: Actor, address: str
+    ) -> None:
+        row.disabled_at = now
+        await _revoke_sessions(session, row.id, now)
+        await session.execute(
+            update(ApiTokenRow)
+            .where(ApiTokenRow.user_id == row.id, ApiTokenRow.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        await record_in(
+            session,
+            now,
+            actor,
+            "user.disable",
+            "user",
+            row.id,
+            details={"username": row.username},
+            address=address,
+        )
+
+    async def last_sign_ins(self) -> dict[int, datetime]:
+        """When each user last signed in (opened a session), by user id."""
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(UserSessionRow.user_id, func.max(UserSessionRow.created_at)).group_by(
+                        UserSessionRow.user_id
+                    )
+                )
+            ).all()
+        return {user_id: when for user_id, when in rows if when is not None}
 
     async def reset_totp(self, username: str, *, actor: Actor, address: str = "") -> UserInfo:
         """Forget the user's TOTP (a lost phone): they enrol again at their next sign-in."""
@@ -745,6 +882,14 @@ class AccountService:
                     address=address,
                 )
 
+    async def get_api_token(self, token_id: int) -> ApiTokenInfo:
+        """One API token (never its secret); NotFound if there is none."""
+        async with self._sessions() as session:
+            row = await session.get(ApiTokenRow, token_id)
+        if row is None:
+            raise NotFound(f"API token {token_id} does not exist")
+        return _token_info(row)
+
     async def list_api_tokens(self, user_id: int | None = None) -> list[ApiTokenInfo]:
         """API tokens (of one user, or all), oldest first; never their secrets."""
         query = select(ApiTokenRow).order_by(ApiTokenRow.id)
@@ -752,23 +897,24 @@ class AccountService:
             query = query.where(ApiTokenRow.user_id == user_id)
         async with self._sessions() as session:
             rows = (await session.scalars(query)).all()
-        return [
-            ApiTokenInfo(
-                token_id=row.id,
-                name=row.name,
-                user_id=row.user_id,
-                scopes=tuple(row.scopes),
-                created_at=row.created_at,
-                expires_at=row.expires_at,
-                revoked_at=row.revoked_at,
-                last_used_at=row.last_used_at,
-            )
-            for row in rows
-        ]
+        return [_token_info(row) for row in rows]
 
 
 def row_actor(row: UserRow) -> Actor:
     return Actor("user", row.id, row.username)
+
+
+def _token_info(row: ApiTokenRow) -> ApiTokenInfo:
+    return ApiTokenInfo(
+        token_id=row.id,
+        name=row.name,
+        user_id=row.user_id,
+        scopes=tuple(row.scopes),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
+    )
 
 
 def _info(row: UserRow, tenant_ids: Iterable[int]) -> UserInfo:
@@ -811,6 +957,28 @@ async def _tenant_id(session: AsyncSession, tenant: str) -> int:
     if tenant_id is None:
         raise NotFound(f"tenant {tenant!r} does not exist")
     return tenant_id
+
+
+async def _record_grant(
+    session: AsyncSession,
+    now: datetime,
+    actor: Actor,
+    action: str,
+    row: UserRow,
+    tenant_id: int,
+    address: str,
+) -> None:
+    await record_in(
+        session,
+        now,
+        actor,
+        action,
+        "user",
+        row.id,
+        tenant_id=tenant_id,
+        details={"username": row.username},
+        address=address,
+    )
 
 
 async def _grants(session: AsyncSession, user_id: int) -> list[int]:

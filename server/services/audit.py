@@ -35,9 +35,12 @@ MAX_LIMIT = 1000
 class AuditFilter:
     """What ``AuditLog.list`` returns: every field set narrows the result.
 
-    ``tenant_ids`` limits to events of those tenants (for a technician's view); None: all."""
+    ``actor`` is a reference (``user:3``, ``cli``), ``actor_name`` what people read (a
+    username). ``tenant_ids`` limits to events of those tenants (for a technician's view);
+    None: all."""
 
     actor: str | None = None
+    actor_name: str | None = None
     action: str | None = None
     target_type: str | None = None
     target_id: str | None = None
@@ -111,6 +114,14 @@ class AuditLog:
                 address=address,
             )
 
+    async def actions(self) -> list[str]:
+        """Every action the log holds, sorted (for a filter's choices)."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(AuditEventRow.action).distinct().order_by(AuditEventRow.action)
+            )
+            return list(rows)
+
     async def list(self, where: AuditFilter | None = None) -> list[AuditEvent]:
         """Matching records, newest first (page with ``before_id``)."""
         where = where or AuditFilter()
@@ -119,6 +130,8 @@ class AuditLog:
         query = select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(where.limit)
         if where.actor is not None:
             query = query.where(AuditEventRow.actor == where.actor)
+        if where.actor_name is not None:
+            query = query.where(AuditEventRow.actor_name == where.actor_name)
         if where.action is not None:
             query = query.where(AuditEventRow.action == where.action)
         if where.target_type is not None:
