@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from server.services.clock import utc_now
-from tests.server.services.test_fleet_queries import device_id, seed_fleet
+from tests.server.services.test_fleet_queries import device_id
 from tests.web.conftest import WebHarness
 from tests.web.test_api_tenancy import Api, as_user, bearer
+from tests.web.test_devices_pages import fleet_web
 
 ACME_HOSTS = ["alpha-01", "alpha-02", "beta-03", "gamma-04"]
 
 
-@pytest.fixture
-async def fleet_web(web: WebHarness) -> WebHarness:
-    await seed_fleet(web.sessions, utc_now())
-    return web
+__all__ = ["fleet_web"]
 
 
 def hostnames(body: dict[str, object]) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
@@ -22,9 +23,14 @@ ACME_HOSTS = ("alpha-01", "alpha-02", "beta-03", "gamma-04")
 XSS = "<script>alert('x')</script>"
 
 
+# The collector's presence sweep runs on the real clock: the fleet is dated an hour ahead so
+# that the sweep leaves every device as seeded (online ones stay "seen recently").
+SEED_AHEAD = timedelta(hours=1)
+
+
 @pytest.fixture
 async def fleet_web(web: WebHarness) -> WebHarness:
-    await seed_fleet(web.sessions, utc_now())
+    await seed_fleet(web.sessions, utc_now() + SEED_AHEAD)
     return web
 
 
