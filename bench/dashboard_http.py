@@ -39,7 +39,7 @@ from typing import Any
 
 import httpx
 
-from bench.report import machine, this_command
+from bench.report import Figure, machine, this_command, verdict
 
 GOAL_MS = 300.0
 START_TIMEOUT_S = 60.0
@@ -280,6 +280,24 @@ async def bench_one(data_dir: Path, requests: int, csv_requests: int) -> list[Me
             proc.kill()
 
 
+def figures(m: Measured) -> list[Figure]:
+    """``m`` as ``bench.report`` figures (what ``bench.benchmarks_doc`` tabulates): the
+    median and p95 it is judged on, with the goal."""
+    if m.status != 200:
+        return []
+    pair: tuple[float | None, float | None]
+    if m.judged_on == "client":
+        pair = (m.client_median_ms, m.client_p95_ms)
+    else:
+        pair = (m.server_median_ms, m.server_p95_ms)
+    goal = f"< {GOAL_MS:.0f} ms ({m.judged_on})" if m.goal_met is not None else ""
+    return [
+        Figure(f"{m.backend}: {m.name}, {stat}", value, "ms", goal, verdict(value < GOAL_MS))
+        for stat, value in zip(("median", "p95"), pair, strict=True)
+        if value is not None
+    ]
+
+
 def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:8.1f}"
 
@@ -322,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "machine": machine(),
             "goal_ms": GOAL_MS,
             "results": [asdict(r) for r in results],
+            "figures": [asdict(f) for r in results for f in figures(r)],
         }
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
         print(f"\n  wrote {args.json}")

@@ -50,3 +50,10 @@ def test_the_fill_and_the_http_bench_work_end_to_end(tmp_path: Path) -> None:
         assert result.server_median_ms is not None and result.server_median_ms >= 0
     csv_export = by_name["CSV export, all devices"]
     assert csv_export.body_bytes > DEVICES * 50
+    assert csv_export.judged_on == "client"
+    named = [f.name for f in dashboard_http.figures(csv_export)]
+    assert named == [
+        "sqlite: CSV export, all devices, median",
+        "sqlite: CSV export, all devices, p95",
+    ]
+    assert dashboard_http.figures(device_page) == [] or device_page.status == 200
