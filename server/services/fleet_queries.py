@@ -107,6 +107,9 @@ class DeviceQuery:
     def __post_init__(self) -> None:
         if len(self.text) > MAX_TEXT or len(self.software) > MAX_TEXT:
             raise InvalidArgument(f"a search is at most {MAX_TEXT} characters")
+        texts = (self.text, self.software, self.os, self.form_factor, self.tag)
+        if any("\x00" in text for text in texts):
+            raise InvalidArgument("a filter may not contain NUL characters")
         if self.state and self.state not in STATES:
             raise InvalidArgument(f"state must be one of {', '.join(STATES)}")
         if self.sort not in SORTS:
@@ -466,6 +469,8 @@ class FleetQueries:
         wanted = sorted(set(device_ids))
         if len(wanted) > MAX_PRESENCE_IDS:
             raise InvalidArgument(f"ask for at most {MAX_PRESENCE_IDS} devices at a time")
+        if any("\x00" in device_id for device_id in wanted):
+            raise InvalidArgument("a device id may not contain NUL characters")
         if not wanted:
             return []
         query = select(

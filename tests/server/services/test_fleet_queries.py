@@ -331,6 +331,9 @@ async def test_the_total_is_capped(fleet: FleetQueries, monkeypatch: pytest.Monk
         {"site": "1.5"},
         {"seen_within": "soon"},
         {"q": "x" * 201},
+        {"q": "a\x00b"},
+        {"software": "\x00"},
+        {"tag": "\x00"},
     ],
 )
 def test_malformed_parameters_are_refused_with_a_message(params: dict[str, str]) -> None:
@@ -378,6 +381,8 @@ async def test_presence_answers_only_for_visible_unrevoked_devices(fleet: FleetQ
     }
     with pytest.raises(InvalidArgument):
         await fleet.presence([str(n) for n in range(501)], None)
+    with pytest.raises(InvalidArgument):
+        await fleet.presence(["a\x00"], None)
 
 
 async def test_facets_hold_only_what_the_visible_tenants_have(fleet: FleetQueries) -> None:
