@@ -75,6 +75,7 @@ COUNT_CAP = 10_000
 MAX_TITLES = 200  # a software search matching more titles than this is cut (and says so)
 MAX_TEXT = 200
 MAX_PRESENCE_IDS = 500
+MAX_SEEN = timedelta(days=3650)  # "last seen within/older than" goes back ten years at most
 EXPORT_BATCH = 500
 PROBLEMS_LIMIT = 50
 FACETS_TTL_S = 5.0
@@ -144,9 +145,12 @@ def _duration(name: str, value: str | None) -> timedelta | None:
     if not text:
         return None
     try:
-        return parse_duration(text)
+        duration = parse_duration(text)
     except InvalidArgument as exc:
         raise InvalidArgument(f"{name}: {exc}") from exc
+    if duration > MAX_SEEN:
+        raise InvalidArgument(f"{name}: at most {MAX_SEEN.days} days")
+    return duration
 
 
 def parse_device_query(params: Mapping[str, str | None]) -> DeviceQuery:

@@ -330,6 +330,7 @@ async def test_the_total_is_capped(fleet: FleetQueries, monkeypatch: pytest.Monk
         {"tenant": "acme"},
         {"site": "1.5"},
         {"seen_within": "soon"},
+        {"seen_older": "999999d"},
         {"q": "x" * 201},
         {"q": "a\x00b"},
         {"software": "\x00"},
