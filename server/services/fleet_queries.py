@@ -75,6 +75,7 @@ COUNT_CAP = 10_000
 MAX_TITLES = 200  # a software search matching more titles than this is cut (and says so)
 MAX_TEXT = 200
 MAX_PRESENCE_IDS = 500
+MAX_ID = 2**31 - 1  # tenant and site ids are 32-bit integers
 MAX_SEEN = timedelta(days=3650)  # "last seen within/older than" goes back ten years at most
 EXPORT_BATCH = 500
 PROBLEMS_LIMIT = 50
@@ -135,8 +136,8 @@ def _int(name: str, value: str | None) -> int | None:
     text = _text(value)
     if not text:
         return None
-    if not text.isdigit() or len(text) > 12:
-        raise InvalidArgument(f"{name} must be a whole number")
+    if not text.isdigit() or len(text) > 10 or int(text) > MAX_ID:
+        raise InvalidArgument(f"{name} must be a whole number up to {MAX_ID}")
     return int(text)
 
 
@@ -757,6 +758,7 @@ async def _details(session: AsyncSession, ids: Sequence[str]) -> list[FleetDevic
 __all__ = [
     "COUNT_CAP",
     "CSV_HEADER",
+    "MAX_ID",
     "MAX_PER_PAGE",
     "SORTS",
     "STATES",

@@ -63,6 +63,7 @@ async def test_an_admin_filters_sorts_and_pages(fleet_web: WebHarness) -> None:
         ("limit=0", 422),
         ("page=0", 422),
         ("tenant=x", 422),
+        ("site=2147483648", 422),
         ("state=sleepy", 400),
         ("sort=colour", 400),
         ("seen_within=soon", 400),

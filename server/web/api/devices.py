@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from server.services import access
 from server.services.fleet_queries import (
     COUNT_CAP,
+    MAX_ID,
     MAX_PER_PAGE,
     MAX_TEXT,
     FleetDevice,
@@ -133,8 +134,8 @@ async def list_devices(
     principal: ApiPrincipal,
     q: Text = "",
     software: Text = "",
-    tenant: Annotated[int | None, Query(ge=1)] = None,
-    site: Annotated[int | None, Query(ge=1)] = None,
+    tenant: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    site: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     os: Text = "",
     form_factor: Short = "",
     state: Short = "",

@@ -328,6 +328,8 @@ async def test_the_total_is_capped(fleet: FleetQueries, monkeypatch: pytest.Monk
         {"page": "100000"},
         {"per_page": "501"},
         {"tenant": "acme"},
+        {"tenant": "2147483648"},
+        {"site": "999999999999"},
         {"site": "1.5"},
         {"seen_within": "soon"},
         {"seen_older": "999999d"},
