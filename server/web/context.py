@@ -7,6 +7,7 @@ the ``context`` dependency. Routes stay thin: they check access, call a service,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,6 +31,9 @@ class WebSettings:
     ``secure_cookies``: cookies carry ``Secure`` (and the ``__Host-`` prefix), i.e. HTTPS.
     ``csrf_key``: the key CSRF tokens are made with (derived from the collector's secrets key).
     ``agent_address``/``enroll_address``: what the enrolment command shown to admins names.
+    The rest is shown on /settings: ``database_url`` is already masked (never a password),
+    ``http_listen`` the dashboard's listen address, ``certificate_lifetime`` that of agents'
+    certificates.
     """
 
     secure_cookies: bool
@@ -37,6 +41,11 @@ class WebSettings:
     agent_address: str = ""
     enroll_address: str = ""
     ca_certificate_pem: str = ""
+    data_dir: str = ""
+    database_url: str = ""
+    http_listen: str = ""
+    hostnames: tuple[str, ...] = ()
+    certificate_lifetime: timedelta | None = None
 
     def __repr__(self) -> str:
         return f"WebSettings(secure_cookies={self.secure_cookies}, csrf_key=<hidden>)"
