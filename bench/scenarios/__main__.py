@@ -20,7 +20,7 @@ from bench.scenarios.harness import (
     fresh_collector,
     machine_facts,
 )
-from bench.scenarios.result import ScenarioResult
+from bench.scenarios.result import ScenarioResult, goal
 
 RESULTS = Path("docs/benchmarks")
 
@@ -38,7 +38,13 @@ SCENARIOS: dict[str, Runner] = {
 def run_scenario(name: str, args: argparse.Namespace) -> ScenarioResult:
     """Run scenario ``name`` against a fresh collector with the given options."""
     with fresh_collector(args.backend, args.postgres_url) as run:
-        return asyncio.run(SCENARIOS[name](run, args))
+        result = asyncio.run(SCENARIOS[name](run, args))
+    code = run.exit_code if run.exit_code is not None else -1
+    result.figures.append(
+        goal("collector exit code on SIGTERM at the end", code, "code", "0", code == 0)
+    )
+    result.data["collector_exit_code"] = code
+    return result
 
 
 def print_result(result: ScenarioResult, command: str, machine: dict[str, object]) -> None:

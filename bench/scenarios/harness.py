@@ -12,6 +12,7 @@ import contextlib
 import os
 import platform
 import resource
+import sys
 import tempfile
 import time
 import uuid
@@ -39,6 +40,7 @@ class ScenarioRun:
     collector: Collector
     backend: str
     database_url: str | None
+    exit_code: int | None = None  # the collector's, once stopped at the end
     _engine: Engine | None = None
 
     def database(self) -> Engine:
@@ -168,11 +170,10 @@ def fresh_collector(
                 yield run
             finally:
                 run.close()
-                code = run.collector.stop()
-                if code != 0:
-                    raise RuntimeError(
-                        f"the collector exited with {code}:\n{run.collector.log()[-4000:]}"
-                    )
+                run.exit_code = run.collector.stop()
+                if run.exit_code != 0:
+                    # Reported with the figures (not raised: they would be lost).
+                    print(f"collector log tail:\n{run.collector.log()[-3000:]}", file=sys.stderr)
         finally:
             if previous is None:
                 os.environ.pop("PARC_DATABASE_URL", None)

@@ -35,6 +35,12 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_POOL_SIZE = 10
 POSTGRES_MAX_OVERFLOW = 20
+# Every agent RPC reads (its certificate is checked against the database): under a burst more
+# sessions are open at once than a small pool keeps, and each connection beyond it is opened
+# and closed again (for aiosqlite: a new thread, a new file handle and the PRAGMAs each time).
+# A larger pool keeps them; SQLite connections are cheap.
+SQLITE_POOL_SIZE = 32
+SQLITE_MAX_OVERFLOW = 32
 
 _WRITE_OPTION = "parc_write"
 _WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
@@ -56,8 +62,14 @@ def create_engine(url: str) -> AsyncEngine:
     """An async engine for ``url``, set up for the collector's use of that database."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(parsed)
-        _configure_sqlite(engine, in_memory=_sqlite_in_memory(parsed))
+        in_memory = _sqlite_in_memory(parsed)
+        pool: dict[str, Any] = (
+            {}
+            if in_memory
+            else {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_MAX_OVERFLOW}
+        )
+        engine = create_async_engine(parsed, **pool)
+        _configure_sqlite(engine, in_memory=in_memory)
         return engine
     return create_async_engine(
         parsed,
