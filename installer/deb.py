@@ -1,0 +1,153 @@
+"""The ``parc-agent`` Debian package, built with ``dpkg-deb``.
+
+The package ships the wheels, not a ready environment: ``postinst`` builds /opt/parc-agent/venv
+offline with the target's own python3, so one package serves every Python the wheels cover.
+``remove`` stops the service and deletes the program but keeps /etc/parc and the state;
+``purge`` deletes those too. The token-bearing config is copied (0600) only when absent, so an
+upgrade never brings a spent token back, and it is not a conffile (its token is removed on the
+first start, which must not make dpkg ask about local changes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from installer.errors import BuildError
+from installer.layout import DEB_LAYOUT, PACKAGE_NAME, SERVICE_NAME
+
+SHARE = DEB_LAYOUT.opt_dir / "share"
+MANIFEST_PATH = (DEB_LAYOUT.opt_dir / "MANIFEST.json").relative_to("/").as_posix()
+
+
+def control(version: str, arch: str, installed_kib: int) -> str:
+    return f"""\
+Package: {PACKAGE_NAME}
+Version: {version}
+Architecture: {arch}
+Maintainer: Parc <parc@localhost>
+Installed-Size: {installed_kib}
+Depends: python3 (>= 3.11)
+Section: admin
+Priority: optional
+Description: Parc agent: reports this machine to a Parc collector
+ Runs as the parc-agent systemd service. The first start enrols the machine with the
+ token in /etc/parc/agent.toml and then removes the token from that file.
+"""
+
+
+def postinst(version: str) -> str:
+    o = DEB_LAYOUT
+    return f"""\
+#!/bin/sh
+set -e
+if [ "$1" = configure ]; then
+    # The environment is built here, offline, from the packaged wheels and the system python3.
+    rm -rf {o.venv}
+    python3 -m venv --without-pip {o.venv}
+    pip_wheel=$(ls {o.wheels}/pip-*.whl | tail -n 1)
+    {o.python} "$pip_wheel/pip" install --quiet --disable-pip-version-check --no-index \\
+        --no-warn-script-location --find-links {o.wheels} parc-rmm=={version}
+    install -d -m 0755 {o.config_dir}
+    install -d -m 0700 {o.state_dir}
+    chmod 0700 {o.state_dir}
+    # Kept on upgrade: it holds the site's settings (and, until the first start, the token).
+    if [ ! -e {o.config} ]; then
+        install -m 0600 -o root -g root {SHARE}/agent.toml {o.config}
+    fi
+    if [ ! -e {o.ca_cert} ]; then
+        install -m 0644 -o root -g root {SHARE}/ca.crt {o.ca_cert}
+    fi
+    if [ -d /run/systemd/system ]; then
+        systemctl daemon-reload
+        systemctl enable {SERVICE_NAME}.service
+        systemctl restart {SERVICE_NAME}.service
+    fi
+fi
+exit 0
+"""
+
+
+def prerm() -> str:
+    return f"""\
+#!/bin/sh
+set -e
+if [ -d /run/systemd/system ]; then
+    systemctl stop {SERVICE_NAME}.service || true
+    if [ "$1" = remove ]; then
+        systemctl disable {SERVICE_NAME}.service || true
+    fi
+fi
+exit 0
+"""
+
+
+def postrm() -> str:
+    o = DEB_LAYOUT
+    return f"""\
+#!/bin/sh
+set -e
+case "$1" in
+    remove)
+        # The environment is not a packaged file: dpkg does not know to delete it.
+        rm -rf {o.venv}
+        rmdir {o.opt_dir} 2>/dev/null || true
+        ;;
+    purge)
+        rm -rf {o.venv} {o.opt_dir} {o.config} {o.ca_cert} {o.state_dir}
+        rmdir {o.config_dir} 2>/dev/null || true
+        ;;
+esac
+if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload || true
+fi
+exit 0
+"""
+
+
+def _md5sums(root: Path) -> str:
+    lines = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "DEBIAN" not in p.parts):
+        digest = hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+        lines.append(f"{digest}  {path.relative_to(root).as_posix()}\n")
+    return "".join(lines)
+
+
+def _normalise(root: Path) -> None:
+    for path in [root, *root.rglob("*")]:
+        if path.is_dir() or path.stat().st_mode & 0o100:
+            path.chmod(0o755)
+        else:
+            path.chmod(0o644)
+
+
+def build_deb(root: Path, out: Path, version: str, arch: str, epoch: int) -> Path:
+    """Turns the staged tree ``root`` (without DEBIAN/) into ``out``/parc-agent_V_ARCH.deb."""
+    if shutil.which("dpkg-deb") is None:
+        raise BuildError("dpkg-deb is not installed (apt-get install dpkg)")
+    _normalise(root)
+    (root / SHARE.relative_to("/") / "agent.toml").chmod(0o600)
+    size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    debian = root / "DEBIAN"
+    debian.mkdir(mode=0o755)
+    (debian / "md5sums").write_text(_md5sums(root))
+    (debian / "control").write_text(control(version, arch, (size + 1023) // 1024))
+    for name, text in (("postinst", postinst(version)), ("prerm", prerm()), ("postrm", postrm())):
+        (debian / name).write_text(text)
+        (debian / name).chmod(0o755)
+    for path in [debian, *debian.rglob("*")]:
+        os.utime(path, (epoch, epoch))
+    target = out / f"{PACKAGE_NAME}_{version}_{arch}.deb"
+    done = subprocess.run(
+        ["dpkg-deb", "--root-owner-group", "-Zxz", "--build", str(root), str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "SOURCE_DATE_EPOCH": str(epoch)},
+    )
+    if done.returncode != 0:
+        raise BuildError(f"dpkg-deb failed: {done.stderr.strip()}")
+    return target

@@ -1,0 +1,59 @@
+"""The hardened systemd unit for the agent."""
+
+from __future__ import annotations
+
+from installer.layout import LinuxLayout
+
+MEMORY_MAX = "256M"
+
+
+def service_command(layout: LinuxLayout) -> str:
+    """What the service runs: enrol on first start if needed, then the agent in the foreground."""
+    return f"{layout.python} -m installer.service --config {layout.config}"
+
+
+def unit_text(layout: LinuxLayout) -> str:
+    return f"""\
+[Unit]
+Description=Parc agent (reports this machine to the Parc collector)
+Documentation=man:parc-agent(1)
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=simple
+ExecStart={service_command(layout)}
+Restart=on-failure
+RestartSec=10
+# The agent runs as root: it reads hardware and SMART data, and later runs signed package
+# installs. The hardening below removes what it never needs without breaking those.
+NoNewPrivileges=yes
+ProtectHome=yes
+PrivateTmp=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
+# No ProtectSystem=strict (nor =full): package installs must write /usr, /etc and /opt.
+# No PrivateDevices=: smartctl needs the raw disks (/dev/sd*, /dev/nvme*) and their ioctls.
+# No CapabilityBoundingSet restriction for the same two reasons (CAP_SYS_RAWIO, CAP_SYS_ADMIN).
+ReadWritePaths={layout.state_dir} {layout.config_dir}
+StateDirectory=parc-agent
+StateDirectoryMode=0700
+UMask=0077
+# A ceiling, so a runaway agent can never starve the machine it looks after; low CPU and I/O
+# priority, so reporting never slows the user down.
+MemoryMax={MEMORY_MAX}
+Nice=10
+IOSchedulingClass=idle
+CPUWeight=20
+
+[Install]
+WantedBy=multi-user.target
+"""
