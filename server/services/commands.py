@@ -13,9 +13,10 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.services.audit import record_in
 from server.services.clock import Clock, utc_now
 from server.services.errors import FailedPrecondition, InvalidArgument, NotFound
-from server.services.records import DeviceIdentity, PendingCommand
+from server.services.records import Actor, DeviceIdentity, PendingCommand
 from server.store.batch import BatchWriter, run_write
 from server.store.database import begin_write
 from server.store.models import CommandRow, DeviceRow
@@ -41,8 +42,19 @@ class CommandService:
         self._clock = clock
         self._writer = writer
 
-    async def queue(self, device_id: str, kind: str, payload: bytes = b"") -> PendingCommand:
-        """Queue a command for a device (``NotFound`` if unknown, refused if revoked)."""
+    async def queue(
+        self,
+        device_id: str,
+        kind: str,
+        payload: bytes = b"",
+        *,
+        actor: Actor | None = None,
+        address: str = "",
+    ) -> PendingCommand:
+        """Queue a command for a device (``NotFound`` if unknown, refused if revoked).
+
+        With ``actor`` (the dashboard and the API) the request is audited in the same
+        transaction."""
         if kind not in KNOWN_KINDS:
             known = ", ".join(sorted(KNOWN_KINDS))
             raise InvalidArgument(f"unknown command kind {kind!r:.80}: expected one of {known}")
@@ -70,6 +82,18 @@ class CommandService:
                     detail="",
                 )
             )
+            if actor is not None:
+                await record_in(
+                    session,
+                    now,
+                    actor,
+                    "device.command",
+                    "device",
+                    device_id,
+                    tenant_id=device.tenant_id,
+                    details={"kind": kind, "command_id": command_id},
+                    address=address,
+                )
         return PendingCommand(
             command_id=command_id, device_id=device_id, kind=kind, payload=payload, created_at=now
         )

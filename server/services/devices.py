@@ -3,26 +3,98 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, Table, bindparam, or_, select, update
+from sqlalchemy import Row, Select, Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.services import details, device_events
+from server.services.audit import record_in
 from server.services.clock import Clock, utc_now
-from server.services.errors import NotFound, Unauthenticated
-from server.services.records import DeviceDetails, DeviceIdentity, DeviceSummary
+from server.services.errors import InvalidArgument, NotFound, Unauthenticated
+from server.services.health_state import HealthState
+from server.services.records import (
+    Actor,
+    DeviceDetails,
+    DeviceIdentity,
+    DeviceSummary,
+    LicenceFacts,
+    SoftwarePackage,
+)
 from server.store.database import begin_write
 from server.store.models import (
     CertificateRow,
     DeviceInventoryRow,
     DeviceRow,
+    DeviceSoftwareRow,
     HealthSampleRow,
     SiteRow,
+    SoftwareTitleRow,
     TenantRow,
     serial_hex,
 )
+
+SOFTWARE_PER_PAGE = 50
+MAX_SOFTWARE_PAGE = 10_000
+MAX_SOFTWARE_SEARCH = 200
+MAX_EVENTS = 200
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    """Where a device belongs and how it stands: for access checks and the device page.
+
+    ``state`` is ok / warning / critical / offline / revoked (offline follows the presence
+    sweep's ``online`` flag, as on the devices list)."""
+
+    device_id: str
+    hostname: str
+    tenant_id: int
+    site_id: int
+    state: str
+    health_summary: str
+    health_changed_at: datetime | None
+    revoked_at: datetime | None
+    agent_version: str
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True)
+class SoftwarePage:
+    """One page of a device's installed software, matching ``search`` (empty: all)."""
+
+    packages: tuple[SoftwarePackage, ...]
+    total: int
+    page: int
+    per_page: int
+    search: str
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.per_page < self.total
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def state_label(revoked: bool, online: bool, health_state: int) -> str:
+    """What a device's state is called on the pages and in the API."""
+    if revoked:
+        return "revoked"
+    if not online:
+        return HealthState.OFFLINE.label
+    return HealthState(min(health_state, HealthState.CRITICAL)).label
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 class DeviceService:
@@ -68,19 +140,123 @@ class DeviceService:
             device_id=device.id, tenant_id=device.tenant_id, site_id=device.site_id, serial=serial
         )
 
-    async def revoke(self, device_id: str) -> None:
-        """Revoke a device: its certificates stop working. Revoking again changes nothing."""
+    async def revoke(
+        self, device_id: str, *, actor: Actor | None = None, address: str = ""
+    ) -> bool:
+        """Revoke a device: its certificates stop working. Revoking again changes nothing.
+
+        With ``actor`` (the dashboard and the API), the revocation is audited in the same
+        transaction. True when this call revoked it, False when it already was."""
         async with self._sessions.begin() as session:
             await begin_write(session)
             device = await session.get(DeviceRow, device_id)
             if device is None:
                 raise NotFound(f"device {device_id!r} does not exist")
-            if device.revoked_at is None:
-                now = self._clock()
-                device.revoked_at = now
-                device_events.record_event_in(
-                    session, now, device.id, device.tenant_id, device_events.REVOKED, "revoked"
+            if device.revoked_at is not None:
+                return False
+            now = self._clock()
+            device.revoked_at = now
+            device_events.record_event_in(
+                session, now, device.id, device.tenant_id, device_events.REVOKED, "revoked"
+            )
+            if actor is not None:
+                await record_in(
+                    session,
+                    now,
+                    actor,
+                    "device.revoke",
+                    "device",
+                    device.id,
+                    tenant_id=device.tenant_id,
+                    details={"hostname": device.hostname[:255]},
+                    address=address,
                 )
+        return True
+
+    async def status(self, device_id: str) -> DeviceStatus:
+        """Where the device belongs and its state, or ``NotFound``."""
+        async with self._sessions() as session:
+            device = await session.get(DeviceRow, device_id)
+        if device is None:
+            raise NotFound(f"device {device_id!r:.80} does not exist")
+        return DeviceStatus(
+            device_id=device.id,
+            hostname=device.hostname,
+            tenant_id=device.tenant_id,
+            site_id=device.site_id,
+            state=state_label(device.revoked_at is not None, device.online, device.health_state),
+            health_summary=device.health_summary,
+            health_changed_at=device.health_changed_at,
+            revoked_at=device.revoked_at,
+            agent_version=device.agent_version,
+        )
+
+    async def software_page(
+        self, device_id: str, search: str = "", page: int = 1, per_page: int = SOFTWARE_PER_PAGE
+    ) -> SoftwarePage:
+        """Installed software by name, ``per_page`` at a time; ``search`` matches name or
+        publisher (case-insensitive substring)."""
+        search = search.strip()
+        if len(search) > MAX_SOFTWARE_SEARCH or "\x00" in search:
+            raise InvalidArgument(
+                f"a software search is at most {MAX_SOFTWARE_SEARCH} characters of text"
+            )
+        if not 1 <= page <= MAX_SOFTWARE_PAGE:
+            raise InvalidArgument(f"page must be from 1 to {MAX_SOFTWARE_PAGE}")
+        if not 1 <= per_page <= 500:
+            raise InvalidArgument("per_page must be from 1 to 500")
+        conditions = [DeviceSoftwareRow.device_id == device_id]
+        if search:
+            pattern = _like(search.lower())
+            conditions.append(
+                or_(
+                    func.lower(SoftwareTitleRow.name).like(pattern, escape="\\"),
+                    func.lower(SoftwareTitleRow.publisher).like(pattern, escape="\\"),
+                )
+            )
+        base = (
+            select(DeviceSoftwareRow.id)
+            .join(SoftwareTitleRow, SoftwareTitleRow.id == DeviceSoftwareRow.title_id)
+            .where(*conditions)
+        )
+        query = (
+            select(
+                SoftwareTitleRow.name,
+                DeviceSoftwareRow.version,
+                SoftwareTitleRow.publisher,
+                SoftwareTitleRow.source,
+                DeviceSoftwareRow.architecture,
+                DeviceSoftwareRow.install_time,
+                DeviceSoftwareRow.identifier,
+            )
+            .join(SoftwareTitleRow, SoftwareTitleRow.id == DeviceSoftwareRow.title_id)
+            .where(*conditions)
+            .order_by(SoftwareTitleRow.name, DeviceSoftwareRow.version, DeviceSoftwareRow.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+        async with self._sessions() as session:
+            total = await session.scalar(select(func.count()).select_from(base.subquery()))
+            rows = (await session.execute(query)).all()
+        return SoftwarePage(
+            packages=tuple(SoftwarePackage(*row) for row in rows),
+            total=int(total or 0),
+            page=page,
+            per_page=per_page,
+            search=search,
+        )
+
+    async def licences(self, device_id: str) -> LicenceFacts:
+        """The device's Windows/Office activations and package licences."""
+        async with self._sessions() as session:
+            return await details.load_licences(session, device_id)
+
+    async def events(self, device_id: str, limit: int = 50) -> list[device_events.DeviceEvent]:
+        """The device's newest events, newest first."""
+        if not 1 <= limit <= MAX_EVENTS:
+            raise InvalidArgument(f"limit must be from 1 to {MAX_EVENTS}")
+        async with self._sessions() as session:
+            return await device_events.recent_events(session, device_id, limit)
 
     async def revoked_since(self, cursor: datetime | None) -> tuple[list[str], datetime | None]:
         """Devices revoked after ``cursor`` (all, when None) and the cursor to pass next."""
@@ -141,9 +317,10 @@ class DeviceService:
             raise NotFound(f"device {device_id!r} does not exist")
         return self._summary(row, self._clock())
 
-    async def details(self, device_id: str) -> DeviceDetails:
+    async def details(self, device_id: str, *, with_software: bool = True) -> DeviceDetails:
         """Everything held about one device: identity, hardware, latest health, software,
-        licences and the inventory sections; or ``NotFound``."""
+        licences and the inventory sections; or ``NotFound``. ``with_software=False`` leaves
+        the software out (the device page reads it a page at a time)."""
         async with self._sessions() as session:
             row = (
                 await session.execute(_summary_query().where(DeviceRow.id == device_id))
@@ -154,7 +331,7 @@ class DeviceService:
                 summary=self._summary(row, self._clock()),
                 inventory=await details.load_inventory(session, device_id),
                 health=await details.load_latest_health(session, device_id),
-                software=await details.load_software(session, device_id),
+                software=await details.load_software(session, device_id) if with_software else (),
                 licences=await details.load_licences(session, device_id),
                 sections=await details.load_sections(session, device_id),
             )
