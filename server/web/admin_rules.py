@@ -3,8 +3,8 @@ scopes a new token may hold, and how an audit-log query is read.
 
 - A user sees and revokes their own API tokens; an admin (``users:read`` / ``users:write``)
   everyone's. Anyone else's token answers "not found", like a missing one.
-- A token made with an API token may hold only scopes that token has: a token can never mint
-  a stronger one. The role's limit is the service's.
+- A new token holds only scopes the role allows; one made with an API token, only scopes
+  that token has, and it cannot outlive it: a token never mints a stronger or longer one.
 - A technician reads only the audit records of their tenants; an admin reads them all.
 """
 
@@ -45,10 +45,20 @@ def allowed_scopes(principal: Principal) -> tuple[str, ...]:
     return tuple(sorted(scopes))
 
 
-def check_new_token_scopes(principal: Principal, scopes: set[str]) -> None:
-    """Refuse scopes an API token caller does not itself hold (the role is the service's)."""
-    if principal.scopes is not None and not scopes <= principal.scopes:
-        raise PermissionDenied("a token cannot create a token with scopes it does not hold")
+async def check_new_token(
+    ctx: WebContext, principal: Principal, scopes: set[str], ttl: timedelta
+) -> None:
+    """Refuse (PermissionDenied) scopes the caller may not hand out: beyond the role, or, for a
+    caller using an API token, beyond that token's scopes or past its expiry."""
+    beyond = scopes - set(allowed_scopes(principal))
+    if beyond & access.SCOPES:
+        raise PermissionDenied(
+            f"you cannot give a token scope(s) you do not hold: {', '.join(sorted(beyond))}"
+        )
+    if principal.via == "api-token":
+        caller = await ctx.accounts.get_api_token(int(principal.credential_id))
+        if caller.expires_at is not None and ctx.clock() + ttl > caller.expires_at:
+            raise PermissionDenied("a token cannot create a token that outlives it")
 
 
 def token_lifetime(days: int) -> timedelta:
@@ -93,6 +103,12 @@ def parse_time(label: str, text: str) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def audit_filter(
     ctx: WebContext,
     principal: Principal,
@@ -101,8 +117,8 @@ def audit_filter(
     action: str = "",
     target_type: str = "",
     target_id: str = "",
-    since: str = "",
-    until: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
     before_id: int | None = None,
     limit: int = AUDIT_PAGE,
 ) -> AuditFilter:
@@ -119,8 +135,8 @@ def audit_filter(
         target_type=target_type.strip() or None,
         target_id=target_id.strip() or None,
         tenant_ids=ctx.access.visible_tenants(principal),
-        since=parse_time("from", since),
-        until=parse_time("until", until),
+        since=_utc(since),
+        until=_utc(until),
         limit=limit,
         before_id=before_id,
     )

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from server.services.errors import InvalidArgument
 from server.services.records import AuditEvent
-from server.web.admin_rules import AUDIT_PAGE, audit_filter
+from server.web.admin_rules import AUDIT_PAGE, audit_filter, parse_time
 from server.web.auth import Context, PagePrincipal
 from server.web.pages.admin_users import tenant_names
 from server.web.templating import render
@@ -33,7 +33,7 @@ async def audit(
     target_id: Text = "",
     since: Text = "",
     until: Text = "",
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> Response:
     form = {
         "actor": actor,
@@ -54,8 +54,8 @@ async def audit(
             action=action,
             target_type=target_type,
             target_id=target_id,
-            since=since,
-            until=until,
+            since=parse_time("from", since),
+            until=parse_time("until", until),
             before_id=before,
         )
     except InvalidArgument as exc:

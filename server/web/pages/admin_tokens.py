@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from server.services import access
-from server.services.errors import FailedPrecondition, InvalidArgument
+from server.services.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from server.services.records import IssuedApiToken, Principal
 from server.web.admin_rules import (
     DEFAULT_TOKEN_EXPIRY_DAYS,
     TOKEN_EXPIRY_DAYS,
     allowed_scopes,
+    check_new_token,
     revocable_api_token,
     token_lifetime,
 )
@@ -88,15 +89,17 @@ async def create_api_token(
     try:
         if not days.strip().isdigit():
             raise InvalidArgument("choose how many days the token lasts")
+        ttl = token_lifetime(int(days))
+        await check_new_token(ctx, principal, set(chosen), ttl)
         issued = await ctx.accounts.create_api_token(
             principal.user.id,
             name.strip(),
             chosen,
             actor=principal.actor,
-            ttl=token_lifetime(int(days)),
+            ttl=ttl,
             address=client_address(request),
         )
-    except (InvalidArgument, FailedPrecondition) as exc:
+    except (InvalidArgument, FailedPrecondition, PermissionDenied) as exc:
         form = {"name": name, "scopes": chosen, "days": days}
         return await _tokens_page(
             request, ctx, principal, error=str(exc), form=form, status_code=400
@@ -106,7 +109,10 @@ async def create_api_token(
 
 @router.post("/account/api-tokens/{token_id}/revoke", dependencies=[Csrf])
 async def revoke_api_token(
-    request: Request, ctx: Context, principal: PagePrincipal, token_id: int
+    request: Request,
+    ctx: Context,
+    principal: PagePrincipal,
+    token_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
 ) -> Response:
     token = await revocable_api_token(ctx, principal, token_id)
     await ctx.accounts.revoke_api_token(
