@@ -11,6 +11,7 @@ import base64
 import hashlib
 import importlib.metadata
 import time
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -25,6 +26,7 @@ ENTRY_POINTS = (
     "[console_scripts]\nparc-agent = agent.cli:main\nparc-installer = installer.cli:main\n"
 )
 FALLBACK_REQUIREMENTS = (
+    "pywin32>=306; sys_platform == 'win32'",
     "psutil>=5.9",
     "grpcio>=1.85.1",
     "protobuf>=6.31",
@@ -43,7 +45,15 @@ def wheel_name(version: str | None = None) -> str:
 
 
 def base_requirements() -> list[str]:
-    """The agent's dependencies: parc-rmm's requirements that belong to no extra."""
+    """The agent's dependencies: parc-rmm's requirements that belong to no extra.
+
+    Read from the checkout's pyproject.toml when there is one (it is the source of truth; an
+    installed copy's metadata can be older), else from the installed distribution.
+    """
+    pyproject = Path(agent.__file__).parent.parent / "pyproject.toml"
+    if pyproject.is_file():
+        declared_here = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+        return sorted(str(r) for r in declared_here["dependencies"])
     try:
         declared = importlib.metadata.requires(DISTRIBUTION) or []
     except importlib.metadata.PackageNotFoundError:

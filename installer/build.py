@@ -68,7 +68,10 @@ def _check_ca(path: Path) -> bytes:
 
 def _requirements(fmt: str) -> list[str]:
     plain = [r for r in agent_wheel.base_requirements() if ";" not in r]
-    extra = ["pywin32"] if fmt == "windows" else []
+    # pip download evaluates environment markers for the build machine, not the target, so the
+    # target's marker-only dependencies are named here: the service class needs pywin32, and
+    # tzlocal needs tzdata on Windows (no system time zone database there).
+    extra = ["pywin32", "tzdata"] if fmt == "windows" else []
     return [*plain, *extra, f"pip=={wheels.pip_version()}"]
 
 
