@@ -293,24 +293,30 @@ class AccountService:
         now = self._clock()
         async with self._sessions.begin() as session:
             await begin_write(session)
+            demoting = role is not None and role != ADMIN
+            disabling = enabled is False
+            # Lock the enabled admins (in id order) before the user, so two admins demoting
+            # each other at once queue instead of deadlocking, and one always remains.
+            admins: list[int] = []
+            if demoting or disabling:
+                admins = list(
+                    await session.scalars(
+                        select(UserRow.id)
+                        .where(UserRow.role == ADMIN, UserRow.disabled_at.is_(None))
+                        .order_by(UserRow.id)
+                        .with_for_update()
+                    )
+                )
             row = await _user_by_name(session, username, for_update=True)
             wanted_tenants = (
                 None
                 if tenants is None
                 else [await _tenant_id(session, tenant) for tenant in dict.fromkeys(tenants)]
             )
-            demoting = role is not None and role != ADMIN
-            disabling = enabled is False
-            if row.role == ADMIN and row.disabled_at is None and (demoting or disabling):
-                admins = await session.scalars(
-                    select(UserRow.id)
-                    .where(UserRow.role == ADMIN, UserRow.disabled_at.is_(None))
-                    .with_for_update()
+            if admins == [row.id]:
+                raise FailedPrecondition(
+                    f"{row.username} is the last enabled admin: make another admin first"
                 )
-                if len(admins.all()) <= 1:
-                    raise FailedPrecondition(
-                        f"{row.username} is the last enabled admin: make another admin first"
-                    )
             if role is not None and role != row.role:
                 await self._change_role(session, row, role, now, actor, address)
             if enabled is False and row.disabled_at is None:

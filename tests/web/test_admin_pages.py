@@ -19,6 +19,7 @@ from server.services.secrets import SecretBox
 from server.services.tenancy import TenancyService
 from server.settings import Address, CollectorSettings
 from server.store.database import create_engine, migrate, session_factory
+from server.web.masking import mask_database_url
 from tests.server.api.conftest import LOOPBACK, prepare_data_dir
 from tests.web.conftest import PASSWORD, SignedIn, WebHarness, csrf_from
 
@@ -388,3 +389,23 @@ def test_password_is_never_in_the_dashboard_source() -> None:
     # The fixture's shared password must not leak into templates by accident.
     templates = Path(__file__).parents[2] / "server" / "web" / "templates"
     assert all(PASSWORD not in p.read_text() for p in templates.glob("*.html"))
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql+psycopg://parc:s3cr%40t@db.example:5432/parc",
+            "postgresql+psycopg://parc:***@db.example:5432/parc",
+        ),
+        ("postgresql://parc@db/parc?password=hunter2", "postgresql://parc@db/parc?password=***"),
+        (
+            "postgresql://db/parc?sslmode=require&sslpassword=k3y",
+            "postgresql://db/parc?sslmode=require&sslpassword=***",
+        ),
+        ("sqlite+aiosqlite:////srv/parc/parc.db", "sqlite+aiosqlite:////srv/parc/parc.db"),
+        ("hunter2 pasted by mistake", "(hidden: not a readable URL)"),
+    ],
+)
+def test_database_urls_are_shown_masked(url: str, shown: str) -> None:
+    assert mask_database_url(url) == shown

@@ -28,18 +28,22 @@ from server.web.api.v1 import ERROR_RESPONSES
 from server.web.auth import ApiPrincipal, Context, client_address
 from server.web.context import WebContext
 
-router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
-
 NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"description": "no such object"}}
 CONFLICT: dict[int | str, dict[str, object]] = {
     409: {"description": "taken, or it would leave no enabled admin"}
 }
+BAD_INPUT: dict[int | str, dict[str, object]] = {
+    400: {"description": "bad input (a malformed username, an unprintable name)"}
+}
 NO_STORE = "no-store"
+
+router = APIRouter(prefix="/api/v1", responses={**ERROR_RESPONSES, **BAD_INPUT})
 
 Role = Literal["admin", "technician", "read-only"]
 TenantName = Annotated[str, Field(min_length=1, max_length=200)]
-MAX_ID = 2**63 - 1
-TokenId = Annotated[int, Path(ge=1, le=MAX_ID)]
+MAX_ID = 2**63 - 1  # audit ids are 64-bit
+MAX_TOKEN_ID = 2**31 - 1  # API token ids are 32-bit (PostgreSQL integer)
+TokenId = Annotated[int, Path(ge=1, le=MAX_TOKEN_ID)]
 Username = Annotated[str, Path(min_length=1, max_length=200)]
 
 

@@ -112,7 +112,7 @@ async def revoke_api_token(
     request: Request,
     ctx: Context,
     principal: PagePrincipal,
-    token_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
 ) -> Response:
     token = await revocable_api_token(ctx, principal, token_id)
     await ctx.accounts.revoke_api_token(

@@ -3,6 +3,7 @@ last sign-ins, one API token, and the audit log's actor-name filter and action l
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -150,3 +151,17 @@ async def test_audit_filters_by_actor_name_and_lists_actions(admin: Admin) -> No
     mine = await admin.audit.list(AuditFilter(actor_name="bob"))
     assert [e.action for e in mine] == ["api_token.create"]
     assert await admin.audit.actions() == ["api_token.create", "user.create"]
+
+
+async def test_two_admins_disabling_each_other_at_once_leave_one(admin: Admin) -> None:
+    alice = await admin.user("alice", "admin")
+    bob = await admin.user("bob", "admin")
+    results = await asyncio.gather(
+        admin.service.disable_user("bob", actor=alice.actor),
+        admin.service.disable_user("alice", actor=bob.actor),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, FailedPrecondition)]
+    assert len(refused) == 1, results
+    users = await admin.service.list_users()
+    assert [u.username for u in users if u.disabled_at is None] in (["alice"], ["bob"])
