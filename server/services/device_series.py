@@ -1,5 +1,7 @@
 """A device's health over time, for charts: 24 h, 7 d or 30 d cut into at most 300 buckets.
 
+A range is [now - span, now); bucket i covers [start + i·width, start + (i+1)·width).
+
 The database does the work: one ``GROUP BY`` over the (device_id, sample_time) index gives
 each bucket's average and peak CPU and memory and the id of its newest sample. Figures kept
 in JSON (filesystems, temperatures, batteries) are read from those newest samples only, so a
@@ -101,9 +103,11 @@ def _epoch(session: AsyncSession) -> ColumnElement[Any]:
 
 def _bucket(session: AsyncSession, start: datetime, width: int) -> ColumnElement[Any]:
     offset = _epoch(session) - literal(int(start.timestamp()))
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":  # EXTRACT gives a numeric
         return cast(func.floor(offset / width), Integer)
-    return offset / width  # SQLite: integer division of non-negative integers is floor
+    # SQLite: integers both, and ``//`` is integer division (``/`` would be true division,
+    # giving every sample a bucket of its own).
+    return offset // width
 
 
 class DeviceSeries:
@@ -135,7 +139,7 @@ class DeviceSeries:
                 .where(
                     HealthSampleRow.device_id == device_id,
                     HealthSampleRow.sample_time >= start,
-                    HealthSampleRow.sample_time <= end,
+                    HealthSampleRow.sample_time < end,
                 )
                 .group_by(bucket)
                 .order_by(bucket)
