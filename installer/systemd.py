@@ -16,7 +16,6 @@ def unit_text(layout: LinuxLayout) -> str:
     return f"""\
 [Unit]
 Description=Parc agent (reports this machine to the Parc collector)
-Documentation=man:parc-agent(1)
 Wants=network-online.target
 After=network-online.target
 
