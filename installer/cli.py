@@ -37,7 +37,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="X.Y",
         help="target Python version (repeat; default 3.11, 3.12 and 3.13)",
     )
-    build.add_argument("--arch", default="amd64", choices=("amd64", "arm64"))
+    build.add_argument(
+        "--arch",
+        choices=("amd64", "arm64"),
+        help="target CPU (default amd64; arm64 for macos: Apple silicon)",
+    )
     build.add_argument("--wheel-cache", type=Path, metavar="DIR", help="downloaded wheels cache")
     build.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -93,7 +97,7 @@ def _build(args: argparse.Namespace) -> int:
         token=args.token,
         enroll_server=args.enroll_server,
         python_versions=tuple(args.python_version) or wheels.DEFAULT_PYTHON_VERSIONS,
-        arch=args.arch,
+        arch=args.arch or ("arm64" if args.format == "macos" else "amd64"),
         wheel_cache=args.wheel_cache or wheels.default_cache_dir(),
         epoch=source_date_epoch(),
     )

@@ -31,7 +31,7 @@ def _manylinux(arch: str) -> tuple[str, ...]:
 
 
 def _macos(arch: str) -> tuple[str, ...]:
-    versions = ("14_0", "13_0", "12_0", "11_0", "10_15", "10_13", "10_12", "10_9")
+    versions = ("15_0", "14_0", "13_0", "12_0", "11_0", "10_15", "10_13", "10_12", "10_9")
     return tuple(f"macosx_{v}_{kind}" for v in versions for kind in (arch, "universal2"))
 
 
@@ -52,7 +52,9 @@ def target_for(fmt: str, arch: str, python_versions: Sequence[str]) -> Target:
     if fmt == "windows":
         return Target("windows-amd64", (("win_amd64",),), versions)
     if fmt == "macos":
-        return Target("macos", (_macos("arm64"), _macos("x86_64")), versions)
+        # Apple silicon by default: cryptography 50 ships no Intel (x86_64) macOS wheels.
+        mac_arch = {"amd64": "x86_64"}.get(arch, arch)
+        return Target(f"macos-{mac_arch}", (_macos(mac_arch),), versions)
     raise BuildError(f"unknown bundle format {fmt!r}")
 
 
