@@ -39,6 +39,10 @@ CHANGE: dict[int | str, dict[str, object]] = {
     **NOT_FOUND,
     409: {"description": "the device has been revoked"},
 }
+TAGGING: dict[int | str, dict[str, object]] = {
+    **NOT_FOUND,
+    400: {"description": "the device has as many tags as it may have"},
+}
 TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 Metric = Literal["cpu", "memory", "disk", "temperature", "battery_wear"]
@@ -248,7 +252,7 @@ async def get_series(
     )
 
 
-@router.put(f"{DEVICE}/tags/{{tag}}", tags=["device"], responses=NOT_FOUND)
+@router.put(f"{DEVICE}/tags/{{tag}}", tags=["device"], responses=TAGGING)
 async def put_tag(
     request: Request, ctx: Context, principal: ApiPrincipal, device_id: str, tag: Tag
 ) -> TagsOut:
