@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import stat
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -65,7 +67,18 @@ def test_install_enrols_runs_is_idempotent_and_upgrades_keep_identity(
 ) -> None:
     log_path = tmp_path / "service.log"
     token = collector.create_token()
-    done = installer_cli("install", str(tar_bundle.path), "--root", str(root), "--token", token)
+    # the bundle's own install.sh, with the system's python3 (the installer runs from the wheel)
+    unpacked = extract(tar_bundle.path, tmp_path / "bundle")
+    python = shutil.which("python3") or sys.executable
+    done = subprocess.run(
+        ["sh", str(unpacked / "install.sh"), "--root", str(root), "--token", token],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PARC_PYTHON": python, "PYTHONPATH": ""},
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
     assert "installed version 0.1.0" in done.stdout
     layout = LinuxLayout(root)
 
