@@ -236,6 +236,9 @@ async def test_revoke_asks_first_then_revokes_audited_and_hides_actions(fleet: F
         f"/devices/{device}/inventory-request", data={"csrf_token": me.csrf}
     )
     assert again.status_code == 409
+    confirm_again = await me.client.get(f"/devices/{device}/revoke")
+    assert confirm_again.status_code == 303
+    assert confirm_again.headers["location"] == f"/devices/{device}"
 
 
 async def test_another_tenants_technician_gets_404_everywhere(fleet: Fleet) -> None:

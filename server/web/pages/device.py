@@ -140,6 +140,8 @@ async def revoke_confirm(
     request: Request, ctx: Context, principal: PagePrincipal, device_id: str
 ) -> Response:
     device = await visible_device(ctx, principal, device_id, access.DEVICES_WRITE)
+    if device.revoked:  # nothing left to confirm
+        return RedirectResponse(f"/devices/{device.device_id}", status_code=303)
     return render(request, "device_revoke.html", {"device": device})
 
 
