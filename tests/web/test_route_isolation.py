@@ -108,6 +108,7 @@ ROUTES: dict[tuple[str, str], Kind] = {
     ("POST", "/tokens/{token_id}/revoke"): Page("object"),
     ("GET", "/devices/add"): Page("list"),
     ("POST", "/devices/add"): Page("list"),
+    ("GET", "/devices/add/bundle"): Page("list"),
     # Admin pages.
     ("GET", "/users"): Page("admin"),
     ("POST", "/users"): Page("admin"),

@@ -6,18 +6,20 @@ on /tokens afterwards. Another tenant's token or tenant answers 404, like a miss
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from server.services import access
-from server.services.errors import AlreadyExists, InvalidArgument, NotFound
+from server.services.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from server.services.records import IssuedToken, Principal, SiteSummary, TokenInfo
 from server.services.tokens import parse_duration
 from server.web.auth import Context, Csrf, PagePrincipal, client_address
 from server.web.context import WebContext
-from server.web.enrol_commands import CA_FILE, enrol_command, install_commands
+from server.web.enrol_commands import CA_FILE, enrol_command, install_commands, public_address
 from server.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -126,6 +128,7 @@ def issued_values(request: Request, ctx: WebContext, issued: IssuedToken) -> dic
         ),
         "install_commands": install_commands(issued.secret),
         "ca_file": CA_FILE,
+        "bundle_formats": BUNDLE_FORMATS,
     }
 
 
@@ -310,6 +313,61 @@ async def add_devices_token(
     response = render(request, "add_devices.html", values)
     response.headers.update(NO_STORE)
     return response
+
+
+# --- agent bundles ----------------------------------------------------------------------------
+
+BUNDLE_FORMATS = {
+    "deb": "Debian/Ubuntu (.deb)",
+    "tar": "Linux (.tar.gz)",
+    "windows": "Windows (.zip)",
+    "macos": "macOS, Apple silicon (.tar.gz)",
+}
+BUNDLE_CACHE = "installer-bundles"
+
+
+@router.get("/devices/add/bundle")
+async def download_bundle(
+    request: Request, ctx: Context, principal: PagePrincipal, format: str = ""
+) -> Response:
+    """An agent bundle for this collector, built (once) by the installer; never with a token.
+
+    A token's secret is shown once, when it is created: the bundle carries the collector's
+    address and CA only, and the install commands on the page pass the token at install time.
+    """
+    ctx.access.require(principal, access.TOKENS_WRITE)
+    if format not in BUNDLE_FORMATS:
+        raise InvalidArgument(f"format must be one of {', '.join(BUNDLE_FORMATS)}")
+    settings = ctx.settings
+    host = request.url.hostname or ""
+    agent = public_address(settings.agent_address, host)
+    enroll = public_address(settings.enroll_address, host)
+    if agent is None or enroll is None or not settings.ca_certificate_pem or not settings.data_dir:
+        raise NotFound("this collector has no address or CA certificate to build bundles for")
+
+    from installer.bundle_cache import cached_bundle
+    from installer.errors import InstallerError
+
+    try:
+        path = await asyncio.to_thread(
+            cached_bundle,
+            Path(settings.data_dir) / BUNDLE_CACHE,
+            format,
+            str(agent),
+            str(enroll),
+            settings.ca_certificate_pem.encode(),
+        )
+    except InstallerError as exc:
+        raise FailedPrecondition(f"the {format} bundle cannot be built here: {exc}") from None
+    await ctx.audit.record(
+        principal.actor,
+        "bundle.download",
+        "bundle",
+        format,
+        details={"file": path.name, "server": str(agent)},
+        address=client_address(request),
+    )
+    return FileResponse(path, filename=path.name, media_type="application/octet-stream")
 
 
 # --- the CA certificate -----------------------------------------------------------------------
