@@ -27,7 +27,13 @@ RESULTS = Path("docs/benchmarks")
 Runner = Callable[[ScenarioRun, argparse.Namespace], Coroutine[Any, Any, ScenarioResult]]
 
 SCENARIOS: dict[str, Runner] = {
-    "steady": lambda run, a: steady.run(run, a.agents, duration=a.duration),
+    "steady": lambda run, a: steady.run(
+        run,
+        a.agents,
+        duration=a.duration,
+        heartbeat_interval=a.heartbeat_interval,
+        health_interval=a.health_interval,
+    ),
     "enrol": lambda run, a: enrol.run(run, a.agents),
     "inventory": lambda run, a: inventory.run(run, a.agents, packages=a.packages),
     "reconnect": lambda run, a: reconnect.run(run, a.agents),
@@ -85,6 +91,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=float, default=120.0, help="steady: measured seconds")
     parser.add_argument("--packages", type=int, default=700, help="inventory: packages each")
+    parser.add_argument("--heartbeat-interval", type=float, default=30.0, help="steady: seconds")
+    parser.add_argument("--health-interval", type=float, default=60.0, help="steady: seconds")
     parser.add_argument(
         "--json",
         type=Path,

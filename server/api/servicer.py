@@ -99,7 +99,10 @@ class AgentServicer(pb_grpc.AgentServiceServicer):
                     if item.error is not None:
                         raise item.error
                     if item.code is not None:
-                        await context.abort(item.code, item.message)
+                        # Set, not abort: the agent may be gone already (shutdown, replaced
+                        # stream), and aborting a finished call raises.
+                        context.set_code(item.code)
+                        context.set_details(item.message)
                     return
                 if isinstance(item, PendingCommand):
                     yield convert.command_message(item)

@@ -13,9 +13,12 @@ A job that raises makes the whole batch roll back; the batch is then run again o
 transaction, so that only the failing job's caller sees its error and every other job is
 stored exactly once.
 
-Callers wait for their batch's commit, but a caller that is cancelled (an agent that hung up)
-does not cancel its job: the writer task alone touches the database, so no transaction is
-ever left half-done by a cancelled request. ``stop`` refuses new jobs, finishes the queued
+Callers wait for their batch's commit. Only the writer task touches the database, so a
+cancelled request never leaves a transaction half-done: a caller cancelled before its job
+started drops the job (nothing stored, nothing answered: the agent sends it again), one
+cancelled later leaves it to commit. A backlog of jobs nobody waits for any more (agents whose
+deadline passed) is therefore skipped instead of written, so an overload does not feed itself.
+``stop`` refuses new jobs, finishes the queued
 ones and ends the task.
 """
 
@@ -68,6 +71,7 @@ class BatchWriter:
         self._alone: set[asyncio.Task[Any]] = set()
         self.batches = 0
         self.jobs = 0
+        self.dropped = 0  # jobs whose caller gave up before they started
 
     @property
     def pending(self) -> int:
@@ -85,21 +89,30 @@ class BatchWriter:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append(_Item(job, future))
         self._wake.set()
-        # Shielded: the caller may give up waiting, the job still runs (or already ran).
-        return await asyncio.shield(future)
+        # A caller that gives up (cancelled: the agent hung up or its deadline passed) cancels
+        # the future: a job not yet started is then dropped (nothing was stored, the agent
+        # was not answered and will send it again); a started one runs to its commit.
+        return await future
 
     async def alone(self, job: Job[T]) -> T:
         """Run a large ``job`` in a write transaction of its own, beside the batches.
 
-        Like ``submit``, the job runs to its end even when the caller is cancelled, and
-        ``stop`` waits for it.
+        Like ``submit``: a caller cancelled while the job still waits for the write lock drops
+        it, one cancelled later leaves it to commit; ``stop`` waits for it.
         """
         if self._stopping:
             raise WriterStopped("the collector is not accepting writes")
-        task = asyncio.create_task(self._transaction_of(job))
+        began = asyncio.Event()
+        task = asyncio.create_task(self._transaction_of(job, began))
         self._alone.add(task)
         task.add_done_callback(self._alone.discard)
-        return await asyncio.shield(task)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # Still waiting for the write lock: nothing done yet, drop it (as ``submit`` does).
+            if not began.is_set():
+                task.cancel()
+            raise
 
     async def stop(self) -> None:
         """Refuse new jobs, write the queued ones, end the task."""
@@ -125,17 +138,25 @@ class BatchWriter:
                 await self._wake.wait()
                 self._wake.clear()
                 while self._queue:
-                    size = min(self._max_batch, len(self._queue))
-                    await self._write([self._queue.popleft() for _ in range(size)])
+                    batch: list[_Item] = []
+                    while self._queue and len(batch) < self._max_batch:
+                        item = self._queue.popleft()
+                        if item.future.cancelled():
+                            self.dropped += 1
+                        else:
+                            batch.append(item)
+                    if batch:
+                        await self._write(batch)
                 if self._stopping:
                     return
         finally:
             while self._queue:
                 _fail(self._queue.popleft(), WriterStopped("the collector stopped writing"))
 
-    async def _transaction_of(self, job: Job[T]) -> T:
+    async def _transaction_of(self, job: Job[T], began: asyncio.Event) -> T:
         async with self._sessions.begin() as session:
             await begin_write(session)
+            began.set()
             return await job(session)
 
     async def _write(self, batch: list[_Item]) -> None:

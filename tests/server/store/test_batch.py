@@ -72,16 +72,24 @@ async def test_a_failing_job_fails_alone_and_the_others_are_stored_once(
     assert await stored(sessions) == {"a": 1, "b": 2}
 
 
-async def test_a_cancelled_caller_does_not_cancel_its_write(
+async def test_a_caller_cancelled_once_its_job_started_leaves_it_to_commit(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(session: AsyncSession) -> None:
+        await session.execute(text("INSERT INTO t (k, v) VALUES ('kept', 7)"))
+        started.set()
+        await release.wait()
+
     writer = BatchWriter(sessions)
     writer.start()
-    caller = asyncio.create_task(writer.submit(insert("kept", 7)))
-    await asyncio.sleep(0)
+    caller = asyncio.create_task(writer.submit(slow))
+    await started.wait()
     caller.cancel()
     with pytest.raises(asyncio.CancelledError):
         await caller
+    release.set()
     await writer.stop()
     assert await stored(sessions) == {"kept": 7}
 
@@ -105,11 +113,22 @@ async def test_stop_writes_what_is_queued_then_refuses_new_jobs(
 async def test_alone_runs_in_its_own_transaction_and_stop_waits_for_it(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def big(session: AsyncSession) -> None:
+        await session.execute(text("INSERT INTO t (k, v) VALUES ('big', 1)"))
+        started.set()
+        await release.wait()
+
     writer = BatchWriter(sessions)
     writer.start()
-    caller = asyncio.create_task(writer.alone(insert("big", 1)))
-    await asyncio.sleep(0)
-    caller.cancel()
+    caller = asyncio.create_task(writer.alone(big))
+    await started.wait()
+    caller.cancel()  # begun: it still commits
+    dropped = asyncio.create_task(writer.alone(insert("dropped", 2)))
+    await asyncio.sleep(0.05)  # waits for the write lock held by "big"
+    dropped.cancel()
+    release.set()
     await writer.stop()
     assert await stored(sessions) == {"big": 1}
 
@@ -119,3 +138,20 @@ async def test_without_a_writer_a_job_runs_in_a_transaction_of_its_own(
 ) -> None:
     assert await run_write(None, sessions, insert("direct", 3)) == "direct"
     assert await stored(sessions) == {"direct": 3}
+
+
+async def test_a_job_whose_caller_gave_up_before_it_started_is_dropped(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    writer = BatchWriter(sessions)  # not started yet: the jobs wait in the queue
+    writer._task = asyncio.get_running_loop().create_future()  # type: ignore[assignment]
+    gone = asyncio.create_task(writer.submit(insert("gone", 1)))
+    kept = asyncio.create_task(writer.submit(insert("kept", 2)))
+    await asyncio.sleep(0)
+    gone.cancel()
+    writer._task = None
+    writer.start()
+    assert await kept == "kept"
+    await writer.stop()
+    assert await stored(sessions) == {"kept": 2}
+    assert writer.dropped == 1
