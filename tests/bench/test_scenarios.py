@@ -76,3 +76,36 @@ def test_fanout_gets_every_command_acknowledged() -> None:
     assert data["queued"] == AGENTS
     assert data["acked"] == AGENTS
     assert data["all_acked"] is True
+
+
+def test_the_benchmarks_page_is_generated_from_the_result_files(tmp_path: Path) -> None:
+    from bench.benchmarks_doc import main as regenerate
+
+    results = tmp_path / "results"
+    results.mkdir()
+    run = {
+        "scenario": "fanout",
+        "title": "Command fan-out: one command for each of 6 connected agents (sqlite)",
+        "backend": "sqlite",
+        "agents": 6,
+        "command": ".venv/bin/python -m bench.scenarios fanout --agents 6 --json",
+        "machine": {"cpu": "Test CPU", "cores": 2, "memory_gib": 24, "python": "3.11", "os": "L"},
+        "figures": [
+            {
+                "name": "all acknowledged after",
+                "value": 0.5,
+                "unit": "s",
+                "goal": "<= 10 s",
+                "verdict": "(met)",
+            },
+            {"name": "acks per second", "value": 12.0, "unit": "1/s", "goal": "", "verdict": ""},
+        ],
+    }
+    (results / "fanout-sqlite-6.json").write_text(json.dumps(run))
+    out = tmp_path / "benchmarks.md"
+    regenerate(["--results", str(results), "--out", str(out)])
+    page = out.read_text()
+    assert "Test CPU, 2 cores, 24 GiB RAM, Python 3.11" in page
+    assert "`.venv/bin/python -m bench.scenarios fanout --agents 6 --json`" in page
+    assert "| fanout (sqlite, 6 agents) | all acknowledged after | 0.50 s | <= 10 s | met |" in page
+    assert "| acks per second | 12 | 1/s |  |" in page
