@@ -116,7 +116,12 @@ def _dpkg(*args: str) -> None:
 
 
 def test_dpkg_install_enrols_reports_removes_and_purges(
-    deb: BuildResult, collector: Collector, baked_token: str, host_install: None, tmp_path: Path
+    deb: BuildResult,
+    builder: Builder,
+    collector: Collector,
+    baked_token: str,
+    host_install: None,
+    tmp_path: Path,
 ) -> None:
     layout = DEB_LAYOUT
     _dpkg("--install", str(deb.path))
@@ -156,6 +161,23 @@ def test_dpkg_install_enrols_reports_removes_and_purges(
     assert settings.load(config).token is None
     assert baked_token not in config.read_text()
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
+
+    # an upgrade (a newer build of the package) keeps the identity, the spool and the config
+    identity = (Path(layout.state_dir) / "identity" / "device.json").read_bytes()
+    config_text = config.read_text()
+    newer = builder(
+        "deb",
+        collector.agent_address,
+        collector.ca_cert,
+        enroll_server=collector.enroll_address,
+        token=baked_token,
+        epoch=1_800_000_000,
+    )
+    _dpkg("--install", str(newer.path))
+    assert (Path(layout.state_dir) / "identity" / "device.json").read_bytes() == identity
+    assert (Path(layout.state_dir) / "spool.db").exists()
+    assert config.read_text() == config_text  # the spent token does not come back
+    assert Path(layout.python).exists()
 
     _dpkg("--remove", "parc-agent")
     assert not Path("/opt/parc-agent").exists()
