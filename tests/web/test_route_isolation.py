@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -62,7 +63,8 @@ class Public:
 class Page:
     """A dashboard page. ``scope``: ``object`` (about the A object in its path: B is refused),
     ``list`` (B sees its own tenants' data; a write naming A's objects is refused),
-    ``admin`` (admins only: B's technician is refused), ``self`` (the caller's own account)."""
+    ``admin`` (admins only: B's technician is refused), ``self`` (the caller's own account),
+    ``shared`` (nothing of any tenant: B may use it)."""
 
     scope: str
 
@@ -108,7 +110,15 @@ ROUTES: dict[tuple[str, str], Kind] = {
     ("POST", "/tokens/{token_id}/revoke"): Page("object"),
     ("GET", "/devices/add"): Page("list"),
     ("POST", "/devices/add"): Page("list"),
-    ("GET", "/devices/add/bundle"): Page("list"),
+    # The agent bundle names the collector only (no tenant, no token): B may download it.
+    ("GET", "/devices/add/bundle"): Page("shared"),
+    # One device.
+    ("GET", "/devices/{device_id:device_id}"): Page("object"),
+    ("GET", "/devices/{device_id:device_id}/revoke"): Page("object"),
+    ("POST", "/devices/{device_id:device_id}/revoke"): Page("object"),
+    ("POST", "/devices/{device_id:device_id}/inventory-request"): Page("object"),
+    ("POST", "/devices/{device_id:device_id}/tags"): Page("object"),
+    ("POST", "/devices/{device_id:device_id}/tags/{tag}/remove"): Page("object"),
     # Admin pages.
     ("GET", "/users"): Page("admin"),
     ("POST", "/users"): Page("admin"),
@@ -133,6 +143,26 @@ ROUTES: dict[tuple[str, str], Kind] = {
     ("POST", "/api/v1/enrolment-tokens/{token_id}/revoke"): Api("object"),
     ("GET", "/api/v1/devices"): Api("list"),
     ("GET", "/api/v1/fleet/overview"): Api("list"),
+    ("GET", "/api/v1/devices/{device_id:device_id}"): Api("object"),
+    ("GET", "/api/v1/devices/{device_id:device_id}/events"): Api("object"),
+    ("GET", "/api/v1/devices/{device_id:device_id}/licences"): Api("object"),
+    ("GET", "/api/v1/devices/{device_id:device_id}/series"): Api("object"),
+    ("GET", "/api/v1/devices/{device_id:device_id}/software"): Api("object"),
+    ("POST", "/api/v1/devices/{device_id:device_id}/inventory-request"): Api("object"),
+    ("POST", "/api/v1/devices/{device_id:device_id}/revoke"): Api("object"),
+    ("PUT", "/api/v1/devices/{device_id:device_id}/tags/{tag}"): Api("object"),
+    ("DELETE", "/api/v1/devices/{device_id:device_id}/tags/{tag}"): Api("object"),
+    ("GET", "/api/v1/api-tokens"): Api("self"),
+    ("POST", "/api/v1/api-tokens"): Api("self"),
+    ("GET", "/api/v1/api-tokens/{token_id}"): Api("object"),
+    ("DELETE", "/api/v1/api-tokens/{token_id}"): Api("object"),
+    ("GET", "/api/v1/audit"): Api("list"),
+    ("GET", "/api/v1/users"): Api("admin"),
+    ("POST", "/api/v1/users"): Api("admin"),
+    ("GET", "/api/v1/users/{username}"): Api("admin"),
+    ("PATCH", "/api/v1/users/{username}"): Api("admin"),
+    ("POST", "/api/v1/users/{username}/reset-totp"): Api("admin"),
+    ("POST", "/api/v1/users/{username}/sign-out"): Api("admin"),
 }
 
 # Routes that end the caller's session(s): B signs in afresh after each.
@@ -226,6 +256,7 @@ class World:
             "device_id": self.a_device,
             "username": A_USER,
             "user_id": str(self.a_user_id),
+            "tag": A_TAG,
         }
         if name not in values:
             raise AssertionError(f"{path}: no tenant-A value for path parameter {name!r}")
@@ -266,6 +297,10 @@ class World:
             "uses": 1,
             "expires": "1h",
             "tags": ["b-probe"],
+            "username": "bprobe",
+            "role": "admin",
+            "tenants": [A_TENANT],
+            "scopes": ["devices:read"],
         }
         return {k: v for k, v in every.items() if fields is None or k in fields}
 
@@ -435,6 +470,22 @@ class Outcome:
     problem: str
 
 
+def required_queries(openapi: dict[str, Any]) -> dict[tuple[str, str], dict[str, str]]:
+    """(method, path) → a valid value for each required query parameter (its first enum
+    value, else its default, else "1"), so a refusal is about who asks."""
+    queries: dict[tuple[str, str], dict[str, str]] = {}
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            values = {}
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter.get("required"):
+                    schema = parameter.get("schema", {})
+                    value = schema.get("enum", [schema.get("default", "1")])[0]
+                    values[parameter["name"]] = str(value)
+            queries[(method.upper(), path)] = values
+    return queries
+
+
 def body_fields(openapi: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
     """(method, path) → the property names of its JSON request body, from the OpenAPI doc."""
     schemas = openapi.get("components", {}).get("schemas", {})
@@ -455,6 +506,7 @@ class Walker:
         self.web = web
         self.world = world
         self.fields = body_fields(openapi)
+        self.queries = required_queries(openapi)
         self.problems: list[Outcome] = []
         self.requests = 0
 
@@ -474,13 +526,15 @@ class Walker:
             headers["X-CSRF-Token"] = csrf
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
-        sent = url
+        documented = re.sub(r"\{(\w+):\w+\}", r"{\1}", path)  # OpenAPI drops convertors
+        query = self.queries.get((method, documented), {})
+        sent = url + json.dumps(query)
         if method == "GET":
-            response = await client.request(method, url, headers=headers)
+            response = await client.request(method, url, headers=headers, params=query)
         elif api:
-            body = self.world.json_body(self.fields.get((method, path)))
+            body = self.world.json_body(self.fields.get((method, documented)))
             sent += json.dumps(body)
-            response = await client.request(method, url, headers=headers, json=body)
+            response = await client.request(method, url, headers=headers, json=body, params=query)
         else:
             form = self.world.form(csrf)
             sent += json.dumps(form)
@@ -535,7 +589,7 @@ class Walker:
             self.check(route, who, status in WRITE_REFUSED, response, f"write accepted ({status})")
         elif kind.scope == "list":
             self.check(route, who, status == 200, response, f"B's own list failed ({status})")
-        # "self": B's own account; any answer but a server error or a leak.
+        # "self" (B's own account) and "shared": any answer but a server error or a leak.
 
 
 async def signed_in_b(web: WebHarness, world: World) -> SignedIn:
@@ -603,10 +657,12 @@ async def test_an_admin_reaches_the_a_objects_the_walk_uses(web: WebHarness) -> 
     """The refusals above are about who asks: the same GETs answer an admin."""
     world = await build_world(web)
     admin = await web.signed_in(await web.user("walkadmin", "admin"))
+    queries = required_queries((await admin.client.get("/api/v1/openapi.json")).json())
     for (method, path), kind in sorted(ROUTES.items()):
         if method != "GET" or "{" not in path or isinstance(kind, Public):
             continue
-        response = await admin.client.get(concrete(world, path))
+        query = queries.get((method, re.sub(r"\{(\w+):\w+\}", r"{\1}", path)), {})
+        response = await admin.client.get(concrete(world, path), params=query)
         assert response.status_code == 200, (path, response.status_code, response.text[:300])
     listing = await admin.client.get("/devices", params={"q": A_HOST})
     assert A_HOST in listing.text
