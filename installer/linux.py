@@ -158,6 +158,8 @@ def _install(
         journal.commit()
     except BaseException:
         journal.rollback()
+        if live and record:  # the previous version is back: let it run again
+            subprocess.run(["systemctl", "start", SERVICE_NAME], capture_output=True, check=False)
         raise
     if live:
         _systemctl("daemon-reload")
