@@ -43,7 +43,7 @@ def progress(title: str, quiet: bool = False) -> Iterator[Reporter]:
     with console.status(f"[bold]{title}[/bold]") as status:
 
         def rich_step(message: str) -> None:
-            console.log(message)
+            console.print(f"[dim]-[/dim] {message}", highlight=False)
             status.update(f"[bold]{title}[/bold]: {message}")
 
         yield rich_step

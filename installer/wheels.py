@@ -63,6 +63,10 @@ def pip_version() -> str:
 
 
 def default_cache_dir() -> Path:
+    """$PARC_INSTALLER_WHEEL_CACHE, else parc-installer/wheels under the user's cache folder."""
+    configured = os.environ.get("PARC_INSTALLER_WHEEL_CACHE")
+    if configured:
+        return Path(configured)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "parc-installer" / "wheels"
 

@@ -7,7 +7,6 @@ running Python version only, so the installer tests stay quick.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -26,8 +25,7 @@ Builder = Callable[..., BuildResult]
 
 @pytest.fixture(scope="session")
 def wheel_cache() -> Path:
-    configured = os.environ.get("PARC_INSTALLER_WHEEL_CACHE")
-    return Path(configured) if configured else wheels.default_cache_dir()
+    return wheels.default_cache_dir()  # honours PARC_INSTALLER_WHEEL_CACHE
 
 
 @pytest.fixture(scope="session")
