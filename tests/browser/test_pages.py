@@ -19,6 +19,7 @@ pytestmark = pytest.mark.e2e
 HOSTILE_TENANT = "<img src=x onerror=alert('tenant')>&amp; Co"
 HOSTILE_HOSTNAME = '<script>alert("host")</script><b>bold</b>'
 HOSTILE_SOFTWARE = "<img src=y onerror=alert('software')>Suite"
+HOSTILE_PUBLISHER = "<i>Evil</i> Corp"
 
 
 def search_devices(page: Page, text: str) -> None:
@@ -149,12 +150,12 @@ def seed_hostile_device(dashboard: Dashboard, tmp_path: Path) -> str:
         dashboard.collector, tmp_path / "hostile-agent", dashboard.collector.create_token()
     )
     dashboard.sql("UPDATE devices SET hostname = ? WHERE id = ?", HOSTILE_HOSTNAME, agent.device_id)
-    key = hashlib.sha256(HOSTILE_SOFTWARE.encode()).hexdigest()
+    key = hashlib.sha256(f"{HOSTILE_SOFTWARE}/{agent.device_id}".encode()).hexdigest()
     dashboard.sql(
         "INSERT INTO software_titles (title_key, name, publisher, source) VALUES (?, ?, ?, ?)",
         key,
         HOSTILE_SOFTWARE,
-        "<i>Evil</i> Corp",
+        HOSTILE_PUBLISHER,
         "deb",
     )
     [(title_id,)] = dashboard.sql("SELECT id FROM software_titles WHERE title_key = ?", key)
@@ -197,6 +198,10 @@ MAIN_PAGES = {
     "tenants": "/tenants",
     "tokens": "/tokens",
     "add-devices": "/devices/add",
+    "users": "/users",
+    "audit": "/audit",
+    "settings": "/settings",
+    "api-tokens": "/account/api-tokens",
 }
 
 
