@@ -212,8 +212,8 @@ def sign_in(page: Page, account: Account, code: str | None = None) -> None:
     if code is None and account.totp_secret is not None:
         code = account.next_code()
     page.fill('input[name="code"]', code or "")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
 
 
 def first_sign_in(
@@ -229,15 +229,15 @@ def first_sign_in(
         account.totp_secret = page.locator("#totp-secret").inner_text().strip()
         check_qr_code(page, account)
         page.fill('input[name="code"]', account.next_code())
-        page.get_by_role("button", name="Turn on").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Turn on").click()
     page.goto("/account/password")
     new_password = one_time_password + NEW_PASSWORD_SUFFIX
     page.fill('input[name="current"]', one_time_password)
     page.fill('input[name="new"]', new_password)
     page.fill('input[name="confirm"]', new_password)
-    page.get_by_role("button", name="Change password").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Change password").click()
     assert path_of(page) == "/", f"the first sign-in of {username} ended on {page.url}"
     account.password = new_password
     return account

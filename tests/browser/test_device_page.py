@@ -47,8 +47,8 @@ def test_the_real_agents_device_page_draws_its_charts(
     dialogs = DialogWatch(page)
     search_devices(page, dashboard.hostname)
     row = page.locator(f'tr[data-device-id="{dashboard.agent.device_id}"]')
-    row.get_by_role("link", name=dashboard.hostname, exact=True).click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        row.get_by_role("link", name=dashboard.hostname, exact=True).click()
     assert path_of(page) == f"/devices/{dashboard.agent.device_id}"
     expect(page.locator("h1.device-title")).to_contain_text(dashboard.hostname)
 
@@ -92,8 +92,8 @@ def test_markup_in_a_hostname_and_software_is_text_on_the_device_page(
 
     # The software search echoes the markup back as the field's value.
     page.fill('#software input[name="q"]', HOSTILE_SOFTWARE)
-    page.locator("#software").get_by_role("button", name="Search").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("#software").get_by_role("button", name="Search").click()
     expect(page.locator('#software input[name="q"]')).to_have_value(HOSTILE_SOFTWARE)
     expect(page.locator("table.software tbody tr")).to_have_count(1)
     wait_for_charts(page, "24h")

@@ -25,8 +25,8 @@ HOSTILE_PUBLISHER = "<i>Evil</i> Corp"
 def search_devices(page: Page, text: str) -> None:
     page.goto("/devices")
     page.fill('input[name="q"]', text)
-    page.get_by_role("button", name="Apply").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Apply").click()
 
 
 def test_finds_the_real_agents_device_and_exports_csv(
