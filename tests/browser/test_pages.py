@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SITE, TENANT, Dashboard, DialogWatch, Screens, path_of
+from tests.browser.conftest import (
+    SITE,
+    TENANT,
+    Contexts,
+    Dashboard,
+    DialogWatch,
+    Screens,
+    first_sign_in,
+    path_of,
+)
 from tests.e2e.processes import agent_cli, enroll_agent
 
 pytestmark = pytest.mark.e2e
@@ -134,7 +143,7 @@ def test_a_tenant_name_with_markup_is_shown_as_text(admin_page: Page) -> None:
     expect(section.locator("h2")).to_contain_text(HOSTILE_TENANT)
     expect(section.locator("img")).to_have_count(0)
 
-    for path in ("/", "/tokens", "/devices"):
+    for path in ("/", "/tokens", "/devices", "/audit", "/users"):
         page.goto(path)
         page.wait_for_load_state("networkidle")
         expect(page.locator("img[src=x]")).to_have_count(0)
@@ -218,3 +227,40 @@ def test_screenshots_of_the_main_pages(
         shot = screens.take(page, name)
         assert shot.stat().st_size > 1000
     assert dialogs.messages == []
+
+
+def test_an_admin_creates_a_technician_who_sees_only_their_tenant(
+    admin_page: Page, dashboard: Dashboard, contexts: Contexts
+) -> None:
+    page = admin_page
+    tenant = dashboard.unique("Globex ")
+    page.goto("/tenants")
+    page.fill('form[action="/tenants"] input[name="name"]', tenant)
+    page.get_by_role("button", name="Create tenant").click()
+    expect(page.locator("section.tenant h2", has_text=tenant)).to_have_count(1)
+
+    username = dashboard.unique("globex-tech-")
+    page.goto("/users")
+    page.fill('form[action="/users"] input[name="username"]', username)
+    page.select_option('form[action="/users"] select[name="role"]', "technician")
+    page.get_by_label(tenant, exact=True).check()
+    page.get_by_role("button", name="Create user").click()
+    one_time = page.locator("#one-time-password").inner_text().strip()
+    assert len(one_time) >= 12
+    page.goto("/users")
+    assert one_time not in page.content()  # shown once
+    expect(page.locator(f"#user-{username}")).to_contain_text(tenant)
+
+    tech_page = contexts.page()
+    first_sign_in(tech_page, username, one_time, enrol_totp=False)
+    tech_page.goto("/devices")
+    expect(tech_page.get_by_text("No device matches.")).to_be_visible()
+    expect(tech_page.locator(f'tr[data-device-id="{dashboard.agent.device_id}"]')).to_have_count(0)
+    answer = tech_page.goto(f"/devices/{dashboard.agent.device_id}")
+    assert answer is not None and answer.status == 404
+    assert dashboard.hostname not in tech_page.locator("main").inner_text()
+    tech_page.goto("/tokens")
+    expect(tech_page.locator("#tokens tbody tr")).to_have_count(0)
+    # The technician may not open the admin pages.
+    answer = tech_page.goto("/users")
+    assert answer is not None and answer.status == 403
