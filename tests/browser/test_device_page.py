@@ -3,12 +3,13 @@ from the real agent's health samples, ranges switched, names with markup shown a
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Dashboard, DialogWatch, Screens, path_of
+from tests.browser.conftest import FAST, Dashboard, DialogWatch, Screens, path_of
 from tests.browser.test_pages import (
     HOSTILE_HOSTNAME,
     HOSTILE_PUBLISHER,
@@ -16,6 +17,7 @@ from tests.browser.test_pages import (
     search_devices,
     seed_hostile_device,
 )
+from tests.e2e.processes import enroll_agent, running, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -99,3 +101,45 @@ def test_markup_in_a_hostname_and_software_is_text_on_the_device_page(
     wait_for_charts(page, "24h")
     page.wait_for_load_state("networkidle")
     assert dialogs.messages == []
+
+
+def test_revoking_a_device_in_the_browser_cuts_its_real_agent_off(
+    admin_page: Page, dashboard: Dashboard, tmp_path: Path
+) -> None:
+    collector = dashboard.collector
+    agent = enroll_agent(collector, tmp_path / "doomed-agent", collector.create_token())
+    with running(agent, collector.agent_address, *FAST):
+        wait_for(lambda: health_samples(dashboard, agent.device_id) >= 2, 60, "the agent's samples")
+        page = admin_page
+        page.goto(f"/devices/{agent.device_id}")
+        with page.expect_navigation():
+            page.get_by_role("link", name="Revoke…").click()
+        assert path_of(page) == f"/devices/{agent.device_id}/revoke"
+        with page.expect_navigation():
+            page.get_by_role("button", name="Revoke device").click()
+        expect(page.locator(".revoked-banner")).to_be_visible()
+
+        wait_for(
+            lambda: (d := collector.device(agent.device_id)) and d["revoked"] and not d["online"],
+            30,
+            "the device to show as revoked and offline",
+        )
+        time.sleep(5)  # let anything already in flight land
+        before = health_samples(dashboard, agent.device_id)
+        time.sleep(4)  # the agent keeps sampling every second; the collector refuses it all
+        assert health_samples(dashboard, agent.device_id) == before
+        assert agent.proc is not None and agent.proc.poll() is None, "the agent keeps running"
+
+    page.goto(f"/devices/{agent.device_id}")
+    expect(page.locator(".revoked-banner")).to_contain_text("can no longer connect")
+    expect(page.get_by_role("link", name="Revoke…")).to_have_count(0)
+    events = dashboard.sql(
+        "SELECT count(*) FROM audit_events WHERE action = 'device.revoke' AND target_id = ?",
+        agent.device_id,
+    )
+    assert events[0][0] == 1
+
+
+def health_samples(dashboard: Dashboard, device_id: str) -> int:
+    [(count,)] = dashboard.sql("SELECT count(*) FROM health_samples WHERE device_id = ?", device_id)
+    return int(count)
