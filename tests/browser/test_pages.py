@@ -8,6 +8,7 @@ import hashlib
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -264,3 +265,37 @@ def test_an_admin_creates_a_technician_who_sees_only_their_tenant(
     # The technician may not open the admin pages.
     answer = tech_page.goto("/users")
     assert answer is not None and answer.status == 403
+
+
+def test_an_api_token_made_in_the_browser_works_within_its_scope_until_revoked(
+    admin_page: Page, dashboard: Dashboard
+) -> None:
+    page = admin_page
+    page.goto("/account/api-tokens")
+    page.fill('form[action="/account/api-tokens"] input[name="name"]', "psa-sync")
+    page.get_by_label("devices:read", exact=True).check()
+    page.get_by_role("button", name="Create token").click()
+    secret = page.locator("#api-token-secret").inner_text().strip()
+    heading = page.locator("#issued-api-token h2").inner_text()
+    found = re.match(r"Token (\d+):", heading)
+    assert found is not None, heading
+    token_id = found.group(1)
+
+    bearer = {"Authorization": f"Bearer {secret}"}
+    devices = httpx.get(f"{dashboard.url}/api/v1/devices", headers=bearer, timeout=30)
+    assert devices.status_code == 200, devices.text
+    assert dashboard.hostname in devices.text
+    outside_scope = httpx.get(f"{dashboard.url}/api/v1/tenants", headers=bearer, timeout=30)
+    assert outside_scope.status_code == 403
+
+    page.goto("/account/api-tokens")
+    assert secret not in page.content()  # shown once
+    row = page.locator(f"#api-token-{token_id}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        row.get_by_role("button", name="Revoke").click()
+    expect(page.locator(f"#api-token-{token_id} [data-state]")).to_have_attribute(
+        "data-state", "revoked"
+    )
+    refused = httpx.get(f"{dashboard.url}/api/v1/me", headers=bearer, timeout=30)
+    assert refused.status_code == 401
