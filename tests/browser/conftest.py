@@ -142,7 +142,9 @@ def screens() -> Screens:
 # --- the browser ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: sync Playwright keeps its event loop marked as running while it
+# is open, and the async tests that run after this package need the main thread's loop free.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/setup-browser")
@@ -303,7 +305,7 @@ def _stored_hostname(collector: Collector, device_id: str) -> str | None:
     return str(device["hostname"]) if device and device.get("hostname") else None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dashboard(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Dashboard]:
     work = tmp_path_factory.mktemp("browser")
     data_dir = work / "collector"
