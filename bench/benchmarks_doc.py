@@ -81,20 +81,27 @@ LIMITS = """## What is not met, and where the cost is
   table), and other work shared the machine during these runs.
 """
 
-EARLIER = """## Before the write batching (earlier attempt, for comparison)
+EARLIER = """## Before the write batching, and after
 
 Figures measured by an earlier attempt on the same kind of machine, before agents' small
 writes were batched (one write transaction per health report, per acknowledgement and per
-delivery); its branch and JSON were lost, the figures are as recorded in issue 6:
+delivery); its branch and JSON were lost, the "before" figures are as recorded in issue 6.
+The "after" column is from the runs above (not always at the same size or load: see each
+table).
 
-| scenario | before |
-| --- | --- |
-| steady, 10,000 agents, 120 s | 13,869 errors, heartbeat p99 10.9 s, 0.66 cores, 151 KiB/agent |
-| steady, 2,000 agents | 0 errors, heartbeat p99 1.5 s |
-| inventory storm | 3.9 full inventories/s |
-| fan-out, 2,000 agents | all acknowledged in 2.0 s |
-| reconnect storm, 2,000 agents | all back in 90 s, 11,302 streams re-opened |
-| enrolment storm, 10,000 agents | 195 s |
+| scenario | before | after |
+| --- | --- | --- |
+| steady, 10,000 agents, 120 s | 13,869 errors, hb p99 10.9 s, 0.66 cores, 151 KiB/agent \
+| 8,340 errors (health reports timing out), hb p99 2.2 s, 0.89 cores, 180 KB/agent |
+| steady, 2,000 / 3,000 agents | 2,000: 0 errors, hb p99 1.5 s | 3,000: 0 errors, hb p99 79 ms |
+| inventory storm | 3.9 full inventories/s | 12.6/s (1,000 agents) |
+| fan-out | 2,000 acked in 2.0 s | 5,000 in 17.4 s (SQLite), 2,000 in 6.4 s (PostgreSQL) |
+| reconnect storm | 2,000 back in 90 s, 11,302 re-opens | 5,000 back in 68 s, 12,228 re-opens |
+| enrolment storm, 10,000 agents | 195 s | 70 s |
+
+The fan-out "after" runs carried the health reports of all their agents meanwhile (each
+acknowledgement and delivery mark shares the writer with them); the conditions of the
+"before" run are not known.
 """
 
 
@@ -139,9 +146,10 @@ def render(runs: Sequence[dict[str, Any]]) -> str:
     lines.append("| run | figure | value | goal | verdict |")
     lines.append("| --- | --- | --- | --- | --- |")
     for run in runs:
-        label = f"{run.get('scenario', run['_file'])} ({run.get('backend', '-')}, " + (
-            f"{int(run['agents']):,} agents)" if "agents" in run else "-)"
-        )
+        if "scenario" in run:
+            label = f"{run['scenario']} ({run.get('backend', '-')}, {int(run['agents']):,} agents)"
+        else:
+            label = str(run["_file"]).removesuffix(".json")
         for figure in run.get("figures", []):
             if figure.get("goal"):
                 lines.append(
