@@ -18,8 +18,7 @@ cancelled request never leaves a transaction half-done: a caller cancelled befor
 started drops the job (nothing stored, nothing answered: the agent sends it again), one
 cancelled later leaves it to commit. A backlog of jobs nobody waits for any more (agents whose
 deadline passed) is therefore skipped instead of written, so an overload does not feed itself.
-``stop`` refuses new jobs, finishes the queued
-ones and ends the task.
+``stop`` refuses new jobs, finishes the queued ones and ends the task.
 """
 
 from __future__ import annotations
