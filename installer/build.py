@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from installer import agent_wheel, deb, macos, manifest, settings, wheels, windows
 from installer.archive import DEFAULT_EPOCH, write_tar_gz, write_zip
@@ -109,14 +109,28 @@ def build(request: BuildRequest, step: Reporter) -> BuildResult:
     return BuildResult(path, request.fmt, path.stat().st_size, digest)
 
 
-def _linux_settings(request: BuildRequest, layout: LinuxLayout) -> settings.InstallSettings:
-    return settings.make_settings(
-        request.server,
-        str(layout.ca_cert),
-        str(layout.state_dir),
-        request.enroll_server,
-        request.token,
+def _config(request: BuildRequest, ca_cert: PurePath, state_dir: PurePath) -> str:
+    """The bundle's agent.toml for a target whose CA file and state folder are these."""
+    return settings.render(
+        settings.make_settings(
+            request.server, str(ca_cert), str(state_dir), request.enroll_server, request.token
+        )
     )
+
+
+def _pack(
+    request: BuildRequest, stage: Path, os_name: str, target: str, fmt: str
+) -> tuple[Path, str]:
+    """Write the stage's manifest, then the stage as ``parc-agent-VERSION-TARGET.(zip|tar.gz)``."""
+    found = manifest.write_manifest(stage, _info(request, os_name, target))
+    name = f"parc-agent-{agent_wheel.agent_version()}-{target}"
+    if fmt == "zip":
+        out = request.out_dir / f"{name}.zip"
+        write_zip(stage, out, name, request.epoch)
+    else:
+        out = request.out_dir / f"{name}.tar.gz"
+        write_tar_gz(stage, out, name, request.epoch)
+    return out, found.digest
 
 
 def _copy_common(stage: Path, wheel_dir: Path, ca: bytes, config: str) -> None:
@@ -135,19 +149,14 @@ def _tar(
     request: BuildRequest, stage: Path, wheel_dir: Path, ca: bytes, target: str
 ) -> tuple[Path, str]:
     layout = LinuxLayout()
-    version = agent_wheel.agent_version()
-    _copy_common(stage, wheel_dir, ca, settings.render(_linux_settings(request, layout)))
+    _copy_common(stage, wheel_dir, ca, _config(request, layout.ca_cert, layout.state_dir))
     (stage / "parc-agent.service").write_text(unit_text(layout))
     wheel = agent_wheel.wheel_name()
     _executable(stage / "install.sh", bundle_script("install", wheel, "Installs the Parc agent."))
     _executable(
         stage / "uninstall.sh", bundle_script("uninstall", wheel, "Removes the Parc agent.")
     )
-    found = manifest.write_manifest(stage, _info(request, "linux", target))
-    name = f"parc-agent-{version}-{target}"
-    out = request.out_dir / f"{name}.tar.gz"
-    write_tar_gz(stage, out, name, request.epoch)
-    return out, found.digest
+    return _pack(request, stage, "linux", target, "tar.gz")
 
 
 def _deb(
@@ -161,7 +170,7 @@ def _deb(
     share = opt / "share"
     share.mkdir()
     (share / "ca.crt").write_bytes(ca)
-    (share / "agent.toml").write_text(settings.render(_linux_settings(request, layout)))
+    (share / "agent.toml").write_text(_config(request, layout.ca_cert, layout.state_dir))
     unit = stage / layout.unit.relative_to("/")
     unit.parent.mkdir(parents=True)
     unit.write_text(unit_text(layout))
@@ -176,21 +185,10 @@ def _windows(
 ) -> tuple[Path, str]:
     layout = windows.LAYOUT
     version = agent_wheel.agent_version()
-    config = settings.make_settings(
-        request.server,
-        str(layout.ca_cert),
-        str(layout.state_dir),
-        request.enroll_server,
-        request.token,
-    )
-    _copy_common(stage, wheel_dir, ca, settings.render(config))
+    _copy_common(stage, wheel_dir, ca, _config(request, layout.ca_cert, layout.state_dir))
     (stage / "install.ps1").write_text(windows.install_script(version), newline="\r\n")
     (stage / "uninstall.ps1").write_text(windows.uninstall_script(), newline="\r\n")
-    found = manifest.write_manifest(stage, _info(request, "windows", target))
-    name = f"parc-agent-{version}-{target}"
-    out = request.out_dir / f"{name}.zip"
-    write_zip(stage, out, name, request.epoch)
-    return out, found.digest
+    return _pack(request, stage, "windows", target, "zip")
 
 
 def _macos(
@@ -198,19 +196,8 @@ def _macos(
 ) -> tuple[Path, str]:
     layout = macos.LAYOUT
     version = agent_wheel.agent_version()
-    config = settings.make_settings(
-        request.server,
-        str(layout.ca_cert),
-        str(layout.state_dir),
-        request.enroll_server,
-        request.token,
-    )
-    _copy_common(stage, wheel_dir, ca, settings.render(config))
+    _copy_common(stage, wheel_dir, ca, _config(request, layout.ca_cert, layout.state_dir))
     (stage / f"{layout.label}.plist").write_bytes(macos.launchd_plist())
     _executable(stage / "install.sh", macos.install_script(version, agent_wheel.wheel_name()))
     _executable(stage / "uninstall.sh", macos.uninstall_script())
-    found = manifest.write_manifest(stage, _info(request, "macos", target))
-    name = f"parc-agent-{version}-{target}"
-    out = request.out_dir / f"{name}.tar.gz"
-    write_tar_gz(stage, out, name, request.epoch)
-    return out, found.digest
+    return _pack(request, stage, "macos", target, "tar.gz")
