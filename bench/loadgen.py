@@ -607,6 +607,10 @@ class SimAgent:
     ) -> None:
         if command.kind == pb.COMMAND_KIND_SEND_INVENTORY:
             await self._send_inventory(stub, full=True)
+        await self._acknowledge(call, command)
+
+    async def _acknowledge(self, call: ConnectCall, command: pb.Command) -> None:
+        """Answer ``command`` as succeeded on the stream (nothing if the stream is gone)."""
         ack = pb.CommandAck(command_id=command.command_id, status=pb.COMMAND_STATUS_SUCCEEDED)
         try:
             async with self._write_lock:

@@ -40,13 +40,7 @@ class PromptAgent(QuietAgent):
         call: grpc.aio.StreamStreamCall[pb.ConnectRequest, pb.ConnectResponse],
         command: pb.Command,
     ) -> None:
-        ack = pb.CommandAck(command_id=command.command_id, status=pb.COMMAND_STATUS_SUCCEEDED)
-        try:
-            async with self._write_lock:
-                await call.write(pb.ConnectRequest(command_ack=ack))
-        except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
-            return
-        self.stats.count("commands_acked")
+        await self._acknowledge(call, command)
 
 
 class Fleet:
