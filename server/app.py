@@ -162,8 +162,9 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
     devices = DeviceService(sessions, clock, settings.offline_after)
     # Agents' small writes (health, acks, deliveries, last-seen) share one writer task.
     writer = BatchWriter(sessions)
-    commands = CommandService(sessions, clock, writer)
     registry = ConnectionRegistry()
+    # Commands queued here (the dashboard) go straight onto the devices' open streams.
+    commands = CommandService(sessions, clock, writer, on_queued=registry.offer)
     presence = PresenceRecorder(BatchedLastSeen(writer), settings.presence_flush_s)
     thresholds = settings.health_thresholds
     servicer = AgentServicer(

@@ -105,9 +105,12 @@ class AgentServicer(pb_grpc.AgentServiceServicer):
                         context.set_details(item.message)
                     return
                 if isinstance(item, PendingCommand):
-                    yield convert.command_message(item)
-                    stream.written(item.command_id)
-                    await self._commands.mark_delivered([item.command_id])
+                    try:
+                        yield convert.command_message(item)
+                        # Stored together with every other stream's mark of the moment.
+                        await self._commands.mark_delivered([item.command_id])
+                    finally:
+                        stream.written(item.command_id)
                 else:
                     yield item
         finally:

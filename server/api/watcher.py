@@ -3,7 +3,9 @@
 Every tick (1 s by default): devices revoked since the last tick — by this process or any
 other sharing the database — have their open stream ended UNAUTHENTICATED; undelivered
 commands for the devices connected here are queued on their streams (the servicer marks each
-delivered once it is written).
+delivered once it is written). Commands queued by this process are pushed onto the streams
+when queued (``ConnectionRegistry.offer``); the poll finds those queued by other processes,
+and those a stream could not take at the time.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ class Watcher:
         connected = self._registry.connected()
         if not connected:
             return
-        for command in await self._commands.undelivered(connected):
-            stream = self._registry.get(command.device_id)
-            if stream is not None:
-                stream.offer_command(command)
+        # Deliveries stored while the read runs may not show in the rows it returns.
+        settled = self._registry.in_flight.track_settled()
+        pending = await self._commands.undelivered(connected)
+        self._registry.offer(pending, skip=settled)

@@ -161,6 +161,33 @@ async def test_a_command_for_a_connected_device_is_delivered_and_its_ack_recorde
     call.cancel()
 
 
+async def test_a_command_queued_for_several_devices_reaches_each_once_and_all_acks_are_stored(
+    harness: Harness,
+) -> None:
+    agents = [await harness.enroll() for _ in range(4)]
+    calls = [await open_stream(harness, agent) for agent in agents]
+    queued = await harness.commands().queue_many([a.device_id for a in agents], "send_inventory")
+    by_device = {command.device_id: command.command_id for command in queued}
+
+    for agent, call in zip(agents, calls, strict=True):
+        reply = await next_reply(call)
+        assert reply.command.command_id == by_device[agent.device_id]
+        ack = pb.CommandAck(command_id=reply.command.command_id, status=pb.COMMAND_STATUS_FAILED)
+        await call.write(pb.ConnectRequest(command_ack=ack))
+
+    def all_answered() -> bool:
+        rows = harness.rows("SELECT status FROM commands WHERE acked_at IS NOT NULL")
+        return len(rows) == 4
+
+    await eventually(all_answered, "every acknowledgement to be recorded")
+    assert harness.rows("SELECT count(*) FROM commands WHERE delivered_at IS NULL") == [(0,)]
+    # Each stream still answers heartbeats next: the command was not written to it twice.
+    for call in calls:
+        await call.write(pb.ConnectRequest(heartbeat=pb.Heartbeat(sequence=2)))
+        assert (await next_reply(call)).heartbeat_ack.sequence == 2
+        call.cancel()
+
+
 async def test_a_newer_stream_replaces_the_older_one(harness: Harness) -> None:
     agent = await harness.enroll()
     older = await open_stream(harness, agent)
