@@ -15,12 +15,19 @@ from server.services.audit import record_in
 from server.services.clock import Clock, utc_now
 from server.services.errors import AlreadyExists, InvalidArgument, NotFound
 from server.services.records import CLI_ACTOR, Actor, Site, SiteSummary, Tenant, TenantSummary
+from server.services.validation import MAX_INT32
 from server.store.database import begin_write
 from server.store.dialect import upsert_insert
 from server.store.models import NAME_LENGTH, DeviceRow, SiteRow, TenantRow
 
 TENANT_CREATE = "tenant.create"
 SITE_CREATE = "site.create"
+
+
+def is_row_id(value: int) -> bool:
+    """Whether ``value`` can be the id of a tenant, site or token (32-bit integer columns);
+    any other value names nothing, and is not sent to the database (which may overflow)."""
+    return 1 <= value <= MAX_INT32
 
 
 def validate_name(kind: str, name: str) -> str:
@@ -69,6 +76,8 @@ class TenancyService:
             return [Tenant(id=row.id, name=row.name) for row in rows]
 
     async def get_tenant(self, tenant_id: int) -> Tenant:
+        if not is_row_id(tenant_id):
+            raise NotFound(f"tenant {tenant_id} does not exist")
         async with self._sessions() as session:
             name = await session.scalar(select(TenantRow.name).where(TenantRow.id == tenant_id))
         if name is None:
@@ -93,6 +102,8 @@ class TenancyService:
     ) -> Site:
         """Create site ``name`` of the tenant with id ``tenant_id``."""
         validate_name("site", name)
+        if not is_row_id(tenant_id):
+            raise NotFound(f"tenant {tenant_id} does not exist")
         async with self._sessions.begin() as session:
             await begin_write(session)
             tenant = await session.scalar(select(TenantRow.name).where(TenantRow.id == tenant_id))
@@ -165,6 +176,8 @@ class TenancyService:
 
     async def get_site(self, site_id: int) -> SiteSummary:
         """One site (NotFound if there is none with that id)."""
+        if not is_row_id(site_id):
+            raise NotFound(f"site {site_id} does not exist")
         async with self._sessions() as session:
             row = (
                 await session.execute(

@@ -19,7 +19,7 @@ from server.services.audit import record_in
 from server.services.clock import Clock, utc_now
 from server.services.errors import InvalidArgument, NotFound
 from server.services.records import CLI_ACTOR, Actor, IssuedToken, TokenInfo
-from server.services.tenancy import ensure_site_in
+from server.services.tenancy import ensure_site_in, is_row_id
 from server.store.database import begin_write
 from server.store.models import EnrollmentTokenRow, SiteRow, TenantRow
 
@@ -114,6 +114,8 @@ class TokenService:
     ) -> IssuedToken:
         """Create a token for the existing site ``site_id`` (NotFound if there is none)."""
         _check_limits(uses, ttl)
+        if not is_row_id(site_id):
+            raise NotFound(f"site {site_id} does not exist")
         now = self._clock()
         async with self._sessions.begin() as session:
             await begin_write(session)
@@ -185,6 +187,8 @@ class TokenService:
 
     async def revoke(self, token_id: int, *, actor: Actor = CLI_ACTOR, address: str = "") -> bool:
         """Revoke a token; revoking it again changes nothing (and returns False)."""
+        if not is_row_id(token_id):
+            raise NotFound(f"enrolment token {token_id} does not exist")
         now = self._clock()
         async with self._sessions.begin() as session:
             await begin_write(session)
@@ -231,6 +235,8 @@ class TokenService:
 
     async def get(self, token_id: int) -> TokenInfo:
         """One token (NotFound if there is none with that id); never its secret."""
+        if not is_row_id(token_id):
+            raise NotFound(f"enrolment token {token_id} does not exist")
         async with self._sessions() as session:
             row = (
                 await session.execute(_listing().where(EnrollmentTokenRow.id == token_id))

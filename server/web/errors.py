@@ -97,11 +97,24 @@ def _validation(request: Request, exc: Exception) -> Response:
         f"{'.'.join(str(part) for part in error['loc'][1:]) or 'request'}: {error['msg']}"
         for error in exc.errors()[:5]
     )
+    return _invalid_request(request, problems)
+
+
+def _invalid_request(request: Request, problems: str) -> Response:
     return error_response(request, 422 if is_api(request) else 400, "invalid_request", problems)
+
+
+def _undecodable_body(exc: StarletteHTTPException) -> bool:
+    """FastAPI's answer to a JSON body that is not even text (bytes that are not UTF-8): a
+    bare 400, where a body that is text but not JSON is a validation error (422)."""
+    return exc.status_code == 400 and isinstance(exc.__cause__, ValueError)
 
 
 def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if _undecodable_body(exc):
+        # Both are the same mistake, a malformed JSON body: one status, as documented.
+        return _invalid_request(request, "body: JSON decode error (not UTF-8 text)")
     message = {404: "not found", 405: "method not allowed"}.get(exc.status_code, str(exc.detail))
     response = error_response(request, exc.status_code, "http", message)
     if exc.headers:

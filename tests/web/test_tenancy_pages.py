@@ -291,6 +291,9 @@ async def test_bad_token_input_is_refused(web: WebHarness) -> None:
         ({"site_id": acme_hq, "uses": "1", "expires": "forever"}, "cannot read duration"),
         ({"site_id": acme_hq, "uses": "1", "expires": "0h"}, "must be positive"),
         ({"site_id": "", "uses": "1", "expires": "1h"}, "choose a site"),
+        ({"site_id": str(2**31), "uses": "1", "expires": "1h"}, "choose a site"),
+        ({"site_id": str(2**70), "uses": "1", "expires": "1h"}, "choose a site"),
+        ({"site_id": "0", "uses": "1", "expires": "1h"}, "choose a site"),
     ]:
         response = await me.client.post("/tokens", data={**data, "csrf_token": me.csrf})
         assert response.status_code == 400, data
@@ -298,6 +301,23 @@ async def test_bad_token_input_is_refused(web: WebHarness) -> None:
         assert not SECRET.search(response.text)
     assert await tokens(web) == []
     assert await events(web, "token.create") == []
+
+
+async def test_ids_no_column_holds_are_refused_before_any_query(web: WebHarness) -> None:
+    """Path ids beyond the 32-bit columns (or beyond 64 bits, which SQLite cannot even bind)
+    are a bad request, like any malformed input, and change nothing."""
+    me = await admin(web)
+    sites = await count(web, SiteRow)
+    for value in (2**31, 2**64, 2**70, 0):
+        for path, data in [
+            (f"/tokens/{value}/revoke", {}),
+            (f"/tenants/{value}/sites", {"name": "Annex"}),
+            (f"/account/api-tokens/{value}/revoke", {}),
+        ]:
+            response = await me.client.post(path, data={**data, "csrf_token": me.csrf})
+            assert response.status_code == 400, (path, response.status_code, response.text)
+    assert await count(web, SiteRow) == sites
+    assert await events(web, "token.revoke") == []
 
 
 async def test_technician_cannot_see_or_revoke_another_tenants_token(web: WebHarness) -> None:

@@ -27,6 +27,7 @@ from server.web.admin_rules import (
 from server.web.api.v1 import ERROR_RESPONSES
 from server.web.auth import ApiPrincipal, Context, client_address
 from server.web.context import WebContext
+from server.web.ids import RowId
 
 NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"description": "no such object"}}
 CONFLICT: dict[int | str, dict[str, object]] = {
@@ -42,8 +43,6 @@ router = APIRouter(prefix="/api/v1", responses={**ERROR_RESPONSES, **BAD_INPUT})
 Role = Literal["admin", "technician", "read-only"]
 TenantName = Annotated[str, Field(min_length=1, max_length=200)]
 MAX_ID = 2**63 - 1  # audit ids are 64-bit
-MAX_TOKEN_ID = 2**31 - 1  # API token ids are 32-bit (PostgreSQL integer)
-TokenId = Annotated[int, Path(ge=1, le=MAX_TOKEN_ID)]
 Username = Annotated[str, Path(min_length=1, max_length=200)]
 
 
@@ -313,7 +312,7 @@ async def list_api_tokens(ctx: Context, principal: ApiPrincipal) -> list[ApiToke
 
 
 @router.get("/api-tokens/{token_id}", tags=["api tokens"], responses=NOT_FOUND)
-async def get_api_token(token_id: TokenId, ctx: Context, principal: ApiPrincipal) -> ApiTokenOut:
+async def get_api_token(token_id: RowId, ctx: Context, principal: ApiPrincipal) -> ApiTokenOut:
     """One API token (the caller's own, or any for an admin)."""
     token = await visible_api_token(ctx, principal, token_id)
     return ApiTokenOut.of(token, await _owners(ctx), ctx.clock())
@@ -351,7 +350,7 @@ async def create_api_token(
 
 @router.delete("/api-tokens/{token_id}", tags=["api tokens"], responses=NOT_FOUND)
 async def revoke_api_token(
-    request: Request, token_id: TokenId, ctx: Context, principal: ApiPrincipal
+    request: Request, token_id: RowId, ctx: Context, principal: ApiPrincipal
 ) -> ApiTokenOut:
     """Revoke a token (the caller's own, or any for an admin); revoking twice is harmless."""
     token = await revocable_api_token(ctx, principal, token_id)

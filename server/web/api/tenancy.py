@@ -18,6 +18,7 @@ from server.services.tokens import parse_duration
 from server.web.api.v1 import ERROR_RESPONSES
 from server.web.auth import ApiPrincipal, Context, client_address
 from server.web.enrol_commands import enrol_command
+from server.web.ids import RowId
 from server.web.pages.tenancy import (
     MAX_USES,
     NAME_MAX,
@@ -29,6 +30,10 @@ from server.web.pages.tenancy import (
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
 NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"description": "no such object"}}
+NAME_REFUSED: dict[int | str, dict[str, object]] = {
+    400: {"description": "a name that is blank or not printable text"}
+}
+TAKEN: dict[int | str, dict[str, object]] = {409: {"description": "the name is taken"}}
 NO_STORE = "no-store"
 
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
@@ -122,8 +127,8 @@ class TokenIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    site_id: int
-    tenant_id: int | None = None
+    site_id: RowId
+    tenant_id: RowId | None = None
     uses: int = Field(default=1, ge=1, le=MAX_USES)
     expires: str = Field(default="24h", min_length=2, max_length=12)
 
@@ -176,7 +181,7 @@ async def list_tenants(ctx: Context, principal: ApiPrincipal) -> list[TenantOut]
     return [TenantOut.of(tenant) for tenant in tenants]
 
 
-@router.post("/tenants", tags=["tenants"], status_code=201, responses={409: {}})
+@router.post("/tenants", tags=["tenants"], status_code=201, responses={**NAME_REFUSED, **TAKEN})
 async def create_tenant(
     request: Request, body: NameIn, ctx: Context, principal: ApiPrincipal
 ) -> TenantOut:
@@ -196,7 +201,7 @@ async def _visible_tenant(ctx: Context, principal: ApiPrincipal, tenant_id: int)
 
 
 @router.get("/tenants/{tenant_id}/sites", tags=["tenants"], responses=NOT_FOUND)
-async def list_sites(tenant_id: int, ctx: Context, principal: ApiPrincipal) -> list[SiteOut]:
+async def list_sites(tenant_id: RowId, ctx: Context, principal: ApiPrincipal) -> list[SiteOut]:
     """The sites of one tenant."""
     ctx.access.require(principal, access.TENANTS_READ)
     await _visible_tenant(ctx, principal, tenant_id)
@@ -207,10 +212,10 @@ async def list_sites(tenant_id: int, ctx: Context, principal: ApiPrincipal) -> l
     "/tenants/{tenant_id}/sites",
     tags=["tenants"],
     status_code=201,
-    responses={**NOT_FOUND, 409: {}},
+    responses={**NOT_FOUND, **NAME_REFUSED, **TAKEN},
 )
 async def create_site(
-    request: Request, tenant_id: int, body: NameIn, ctx: Context, principal: ApiPrincipal
+    request: Request, tenant_id: RowId, body: NameIn, ctx: Context, principal: ApiPrincipal
 ) -> SiteOut:
     """Add a site to a tenant (admins)."""
     await _visible_tenant(ctx, principal, tenant_id)
@@ -233,7 +238,7 @@ async def list_tokens(ctx: Context, principal: ApiPrincipal) -> list[TokenOut]:
 
 
 @router.get("/enrolment-tokens/{token_id}", tags=["enrolment"], responses=NOT_FOUND)
-async def get_token(token_id: int, ctx: Context, principal: ApiPrincipal) -> TokenOut:
+async def get_token(token_id: RowId, ctx: Context, principal: ApiPrincipal) -> TokenOut:
     """One enrolment token (never its secret)."""
     ctx.access.require(principal, access.TOKENS_READ)
     return TokenOut.of(await visible_token(ctx, principal, token_id))
@@ -263,7 +268,7 @@ async def create_token(
 
 @router.post("/enrolment-tokens/{token_id}/revoke", tags=["enrolment"], responses=NOT_FOUND)
 async def revoke_token(
-    request: Request, token_id: int, ctx: Context, principal: ApiPrincipal
+    request: Request, token_id: RowId, ctx: Context, principal: ApiPrincipal
 ) -> TokenOut:
     """Revoke a token: machines not yet enrolled with it are refused. Revoking twice is
     harmless."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from server.services import access
@@ -24,6 +24,7 @@ from server.web.admin_rules import (
 )
 from server.web.auth import Context, Csrf, PagePrincipal, client_address
 from server.web.context import WebContext
+from server.web.ids import RowId
 from server.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -112,7 +113,7 @@ async def revoke_api_token(
     request: Request,
     ctx: Context,
     principal: PagePrincipal,
-    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    token_id: RowId,
 ) -> Response:
     token = await revocable_api_token(ctx, principal, token_id)
     await ctx.accounts.revoke_api_token(

@@ -20,6 +20,7 @@ from server.services.tokens import parse_duration
 from server.web.auth import Context, Csrf, PagePrincipal, client_address
 from server.web.context import WebContext
 from server.web.enrol_commands import CA_FILE, enrol_command, install_commands, public_address
+from server.web.ids import RowId, parse_row_id
 from server.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -53,9 +54,10 @@ def parse_uses(text: str) -> int:
 
 
 def parse_id(kind: str, text: str) -> int:
-    if not text.strip().isdigit():
+    value = parse_row_id(text)
+    if value is None:
         raise InvalidArgument(f"choose a {kind}")
-    return int(text)
+    return value
 
 
 def sees_tenant(ctx: WebContext, principal: Principal, tenant_id: int) -> bool:
@@ -184,7 +186,7 @@ async def create_tenant(
 
 @router.post("/tenants/{tenant_id}/sites", dependencies=[Csrf])
 async def create_site(
-    request: Request, ctx: Context, principal: PagePrincipal, tenant_id: int, name: FormText = ""
+    request: Request, ctx: Context, principal: PagePrincipal, tenant_id: RowId, name: FormText = ""
 ) -> Response:
     if not sees_tenant(ctx, principal, tenant_id):
         raise NotFound(f"tenant {tenant_id} does not exist")
@@ -270,7 +272,7 @@ def _created_values(request: Request, ctx: WebContext, issued: IssuedToken) -> d
 
 @router.post("/tokens/{token_id}/revoke", dependencies=[Csrf])
 async def revoke_token(
-    request: Request, ctx: Context, principal: PagePrincipal, token_id: int
+    request: Request, ctx: Context, principal: PagePrincipal, token_id: RowId
 ) -> Response:
     token = await visible_token(ctx, principal, token_id)
     ctx.access.require(principal, access.TOKENS_WRITE, token.tenant_id)
