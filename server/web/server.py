@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from server.settings import Address
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 10.0
+BACKLOG = 512
 
 
 class HttpBindError(RuntimeError):
@@ -57,11 +59,28 @@ class _EmbeddedServer(uvicorn.Server):
 
 
 def _bind(address: Address) -> socket.socket:
+    """The listening socket, made so that every accepted connection has TCP_NODELAY.
+
+    asyncio disables Nagle's algorithm on each accepted connection, but only when the socket's
+    protocol says TCP: ``socket.create_server`` makes it with protocol 0, accepted sockets
+    inherit that, and small kept-alive answers then wait for the client's delayed ACK (about
+    40 ms on Linux). So the protocol is given explicitly; the option is also set on the
+    listener, which Linux copies to the connections it accepts.
+    """
     family = socket.AF_INET6 if ":" in address.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        return socket.create_server((address.host, address.port), family=family, backlog=512)
+        if os.name == "posix":  # as socket.create_server: rebind at once after a restart
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:  # as socket.create_server: IPv6 only, never dual-stack
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((address.host, address.port))
+        sock.listen(BACKLOG)
     except OSError as exc:
+        sock.close()
         raise HttpBindError(f"cannot listen on {address}: {exc.strerror or exc}") from exc
+    return sock
 
 
 class HttpServer:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import socket
 import ssl
+import stat
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from server.app import serve
 from server.pki import PkiPaths
@@ -16,7 +22,7 @@ from server.services.records import CLI_ACTOR
 from server.services.secrets import SecretBox
 from server.settings import Address, CollectorSettings, load_settings, parse_http_listen
 from server.store.database import create_engine, resolve_database_url, session_factory
-from server.web.server import HttpBindError, HttpServer, is_loopback
+from server.web.server import HttpBindError, HttpServer, TlsFiles, is_loopback
 from tests.server.api.conftest import LOOPBACK, prepare_data_dir
 from tests.web.conftest import PASSWORD, csrf_from
 
@@ -91,3 +97,70 @@ async def test_https_uses_the_given_certificate_and_secure_host_cookies(tmp_path
     finally:
         await collector.stop(0)
         await engine.dispose()
+
+
+async def _hello(scope: Scope, receive: Receive, send: Send) -> None:
+    assert scope["type"] == "http"
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
+    )
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def _accepted_socket(server_address: tuple[str, int], client_address: tuple[str, int]) -> int:
+    """TCP_NODELAY of the server's end of the connection from ``client_address``: found among
+    this process's open sockets (the server runs in it) by its addresses, not assumed."""
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        with contextlib.suppress(OSError):
+            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                continue
+            probe = socket.socket(fileno=os.dup(fd))
+            with probe:
+                if probe.type != socket.SOCK_STREAM or probe.family != socket.AF_INET:
+                    continue
+                with contextlib.suppress(OSError):
+                    if (probe.getsockname(), probe.getpeername()) == (
+                        server_address,
+                        client_address,
+                    ):
+                        found.append(probe.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
+async def test_accepted_connections_send_without_nagle_delay(tmp_path: Path, https: bool) -> None:
+    """Every connection the dashboard accepts has TCP_NODELAY, so a small answer on a
+    kept-alive connection is not held back until the client's delayed ACK."""
+    tls = None
+    client_tls: ssl.SSLContext | None = None
+    if https:
+        prepare_data_dir(tmp_path)
+        paths = PkiPaths.from_data_dir(tmp_path)
+        tls = TlsFiles(paths.server_certificate, paths.server_key)
+        client_tls = ssl.create_default_context(cafile=str(paths.ca_certificate))
+    server = HttpServer(_hello, Address(LOOPBACK, 0), tls)
+    await server.start()
+    try:
+        reader, writer = await asyncio.open_connection(
+            LOOPBACK,
+            server.address.port,
+            ssl=client_tls,
+            server_hostname="localhost" if https else None,
+        )
+        try:
+            for _ in range(2):  # two answers on one kept-alive connection
+                writer.write(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                head = await reader.readuntil(b"\r\n\r\n")
+                assert head.startswith(b"HTTP/1.1 200"), head
+                assert await reader.readexactly(2) == b"ok"
+            client = writer.get_extra_info("sockname")
+            assert _accepted_socket((LOOPBACK, server.address.port), client) == 1
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError, ssl.SSLError):
+                await writer.wait_closed()
+    finally:
+        await server.stop()
