@@ -1,9 +1,10 @@
 """Tags: labels technicians put on devices ("kiosk", "finance", "loaner-pool").
 
 A tag is 1-64 characters of lower-case letters, digits, ``.``, ``_`` and ``-`` (upper case is
-folded). Adding and removing are audited against the device's tenant. Callers check access
-(``devices:write`` on the device's tenant) before calling; a device outside ``visible_tenants``
-reads as not found.
+folded). Adding and removing are audited against the device's tenant. A revoked device's tags
+no longer change (FailedPrecondition): it stays on record as it was when revoked. Callers check
+access (``devices:write`` on the device's tenant) before calling; a device outside
+``visible_tenants`` reads as not found.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.services.audit import record_in
 from server.services.clock import Clock, utc_now
-from server.services.errors import InvalidArgument, NotFound
+from server.services.errors import FailedPrecondition, InvalidArgument, NotFound
 from server.services.records import CLI_ACTOR, Actor
 from server.store.database import begin_write
 from server.store.models import TAG_LENGTH, DeviceRow, DeviceTagRow
@@ -72,7 +73,8 @@ class TagService:
         address: str = "",
         visible_tenants: Collection[int] | None = None,
     ) -> bool:
-        """Tag the device; False when it already had the tag (nothing written then)."""
+        """Tag the device; False when it already had the tag (nothing written then).
+        FailedPrecondition if the device has been revoked."""
         tag = normalise_tag(tag)
         async with self._sessions.begin() as session:
             await begin_write(session)
@@ -110,7 +112,8 @@ class TagService:
         address: str = "",
         visible_tenants: Collection[int] | None = None,
     ) -> bool:
-        """Take the tag off the device; False when it did not have it."""
+        """Take the tag off the device; False when it did not have it. FailedPrecondition if
+        the device has been revoked."""
         tag = normalise_tag(tag)
         async with self._sessions.begin() as session:
             await begin_write(session)
@@ -139,7 +142,11 @@ class TagService:
 async def _device(
     session: AsyncSession, device_id: str, visible_tenants: Collection[int] | None
 ) -> DeviceRow:
+    """The device whose tags are about to change, read in the changing transaction (so a
+    revocation committed meanwhile is seen)."""
     device = await session.get(DeviceRow, device_id)
     if device is None or (visible_tenants is not None and device.tenant_id not in visible_tenants):
         raise NotFound("no such device")
+    if device.revoked_at is not None:
+        raise FailedPrecondition(f"device {device_id} has been revoked: its tags cannot change")
     return device

@@ -12,6 +12,7 @@ from server.services.audit import AuditFilter, AuditLog
 from server.services.commands import CommandService
 from server.services.device_series import METRICS, RANGES
 from server.services.records import CLI_ACTOR, AuditEvent
+from server.services.tags import TagService
 from server.web.api.device import Metric, Range
 from tests.web.conftest import WebHarness
 from tests.web.devices import SeededDevice, seed_device, software
@@ -168,6 +169,27 @@ async def test_tags_put_and_delete_are_audited(fleet: Fleet) -> None:
     assert len(tagged) == 1 and tagged[0].actor.startswith("api-token:")
     assert tagged[0].details == {"tag": "loaner"} and tagged[0].address == "127.0.0.1"
     assert len(await audit(fleet.web, "device.untag")) == 1
+
+
+async def test_a_revoked_devices_tags_do_not_change(fleet: Fleet) -> None:
+    """Adding or removing a tag on a revoked device is a 409 with the reason; the tags and
+    the audit log stay as they were."""
+    api = await bearer(fleet.web, "sync", "Acme", "devices:read", "devices:write")
+    base = f"/api/v1/devices/{fleet.acme.device_id}"
+    assert (await api.call("PUT", f"{base}/tags/kiosk")).status_code == 200
+    assert (await api.call("POST", f"{base}/revoke")).status_code == 200
+    for method, tag in (("PUT", "loaner"), ("PUT", "kiosk"), ("DELETE", "kiosk")):
+        refused = await api.call(method, f"{base}/tags/{tag}")
+        assert refused.status_code == 409, (method, tag, refused.text)
+        error = refused.json()["error"]
+        assert error["code"] == "failed_precondition"
+        assert "has been revoked" in error["message"]
+    assert await TagService(fleet.web.sessions).tags_of(fleet.acme.device_id) == ["kiosk"]
+    assert len(await audit(fleet.web, "device.tag")) == 1
+    assert await audit(fleet.web, "device.untag") == []
+    document = (await api.call("GET", "/api/v1/openapi.json")).json()
+    operations = document["paths"]["/api/v1/devices/{device_id}/tags/{tag}"]
+    assert "409" in operations["put"]["responses"] and "409" in operations["delete"]["responses"]
 
 
 async def test_inventory_request_and_revoke_are_audited(fleet: Fleet) -> None:

@@ -15,6 +15,7 @@ from server.services.audit import AuditFilter, AuditLog
 from server.services.commands import CommandService
 from server.services.records import AuditEvent
 from server.services.reports import ReportService
+from server.services.tags import TagService
 from tests.server.services.support import full_inventory, package
 from tests.web.conftest import SignedIn, WebHarness, csrf_from
 from tests.web.devices import XSS, SeededDevice, rename, seed_device, software
@@ -239,6 +240,30 @@ async def test_revoke_asks_first_then_revokes_audited_and_hides_actions(fleet: F
     confirm_again = await me.client.get(f"/devices/{device}/revoke")
     assert confirm_again.status_code == 303
     assert confirm_again.headers["location"] == f"/devices/{device}"
+
+
+async def test_a_revoked_devices_tags_do_not_change(fleet: Fleet) -> None:
+    """A tag form posted after the device was revoked (a page left open) is refused with the
+    reason shown; the tags and the audit log stay as they were."""
+    me = await signed_in(fleet.web, "technician")
+    device = fleet.acme.device_id
+    token = csrf_from((await me.client.get(f"/devices/{device}")).text)
+    tagged = await me.client.post(
+        f"/devices/{device}/tags", data={"csrf_token": token, "tag": "kiosk"}
+    )
+    assert tagged.status_code == 303
+    revoked = await me.client.post(f"/devices/{device}/revoke", data={"csrf_token": token})
+    assert revoked.status_code == 303
+    for path, form in (
+        (f"/devices/{device}/tags", {"tag": "loaner"}),
+        (f"/devices/{device}/tags/kiosk/remove", {}),
+    ):
+        refused = await me.client.post(path, data={**form, "csrf_token": token})
+        assert refused.status_code == 409, path
+        assert 'class="error"' in refused.text and "has been revoked" in refused.text
+    assert await TagService(fleet.web.sessions).tags_of(device) == ["kiosk"]
+    assert len(await audit(fleet.web, "device.tag")) == 1
+    assert await audit(fleet.web, "device.untag") == []
 
 
 async def test_another_tenants_technician_gets_404_everywhere(fleet: Fleet) -> None:

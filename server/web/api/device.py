@@ -40,7 +40,7 @@ CHANGE: dict[int | str, dict[str, object]] = {
     409: {"description": "the device has been revoked"},
 }
 TAGGING: dict[int | str, dict[str, object]] = {
-    **NOT_FOUND,
+    **CHANGE,
     400: {"description": "the device has as many tags as it may have"},
 }
 TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -256,7 +256,8 @@ async def get_series(
 async def put_tag(
     request: Request, ctx: Context, principal: ApiPrincipal, device_id: str, tag: Tag
 ) -> TagsOut:
-    """Tag the device (audited); tagging again changes nothing."""
+    """Tag the device (audited); tagging again changes nothing. A revoked device's tags do
+    not change (409)."""
     await visible_device(ctx, principal, device_id, access.DEVICES_WRITE)
     changed = await ctx.tags.add(
         device_id, tag, actor=principal.actor, address=client_address(request)
@@ -264,11 +265,11 @@ async def put_tag(
     return TagsOut(tags=await ctx.tags.tags_of(device_id), changed=changed)
 
 
-@router.delete(f"{DEVICE}/tags/{{tag}}", tags=["device"], responses=NOT_FOUND)
+@router.delete(f"{DEVICE}/tags/{{tag}}", tags=["device"], responses=CHANGE)
 async def delete_tag(
     request: Request, ctx: Context, principal: ApiPrincipal, device_id: str, tag: Tag
 ) -> TagsOut:
-    """Take a tag off the device (audited)."""
+    """Take a tag off the device (audited). A revoked device's tags do not change (409)."""
     await visible_device(ctx, principal, device_id, access.DEVICES_WRITE)
     changed = await ctx.tags.remove(
         device_id, tag, actor=principal.actor, address=client_address(request)

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from server.services import access, device_series
 from server.services.devices import SOFTWARE_PER_PAGE
-from server.services.errors import InvalidArgument
+from server.services.errors import FailedPrecondition, InvalidArgument, ParcError
 from server.services.records import Principal
 from server.web.auth import Context, Csrf, PagePrincipal, client_address
 from server.web.context import WebContext
@@ -90,6 +90,16 @@ async def device_page(
     return await _device_page(request, ctx, principal, device_id, q=q, page=page, notice=notice)
 
 
+async def _refused(
+    request: Request, ctx: WebContext, principal: Principal, device_id: str, exc: ParcError
+) -> Response:
+    """The device page again, with why the change was refused (nothing was changed)."""
+    status = 409 if isinstance(exc, FailedPrecondition) else 400
+    return await _device_page(
+        request, ctx, principal, device_id, error=str(exc), status_code=status
+    )
+
+
 def _back(device_id: str, notice: str) -> RedirectResponse:
     return RedirectResponse(f"/devices/{device_id}?notice={notice}", status_code=303)
 
@@ -103,10 +113,8 @@ async def add_tag(
         await ctx.tags.add(
             device.device_id, tag, actor=principal.actor, address=client_address(request)
         )
-    except InvalidArgument as exc:
-        return await _device_page(
-            request, ctx, principal, device_id, error=str(exc), status_code=400
-        )
+    except (InvalidArgument, FailedPrecondition) as exc:
+        return await _refused(request, ctx, principal, device_id, exc)
     return _back(device.device_id, "tagged")
 
 
@@ -115,9 +123,12 @@ async def remove_tag(
     request: Request, ctx: Context, principal: PagePrincipal, device_id: str, tag: str
 ) -> Response:
     device = await visible_device(ctx, principal, device_id, access.DEVICES_WRITE)
-    await ctx.tags.remove(
-        device.device_id, tag, actor=principal.actor, address=client_address(request)
-    )
+    try:
+        await ctx.tags.remove(
+            device.device_id, tag, actor=principal.actor, address=client_address(request)
+        )
+    except (InvalidArgument, FailedPrecondition) as exc:
+        return await _refused(request, ctx, principal, device_id, exc)
     return _back(device.device_id, "untagged")
 
 
