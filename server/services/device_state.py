@@ -1,6 +1,6 @@
 """Keeping each device's stored health state and presence current, with an event per change.
 
-``refresh_health_in`` runs in the transaction that stores a device's health samples: it judges
+``record_health_in`` runs in the transaction that stores a device's health samples: it judges
 the recent samples with ``server.services.health_state`` (the one place the rules live) and
 stores the state and its worst reason on the device row, so that fleet-wide pages filter and
 count by state with an index instead of re-reading samples. Offline is never stored as a
@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import BindParameter, Row, Select, Table, and_, case, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.services import device_events
@@ -27,10 +29,13 @@ from server.services.health_state import (
     HealthAssessment,
     HealthState,
     HealthThresholds,
-    assess_health,
+    MemoryReading,
+    assess_readings,
 )
+from server.services.records import HealthSample
 from server.store.database import begin_write
 from server.store.models import HEALTH_SUMMARY_LENGTH, DeviceRow, HealthSampleRow
+from server.store.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -38,44 +43,61 @@ log = logging.getLogger(__name__)
 # change the verdict, so they are not read.
 _WINDOW_SLACK = timedelta(minutes=5)
 
+# Core statements on the tables: no ORM objects on the health report path.
+_DEVICE_TABLE = cast(Table, DeviceRow.__table__)
+_DEVICES = _DEVICE_TABLE.c
+_SAMPLES = cast(Table, HealthSampleRow.__table__).c
+
 
 def offline_cutoff(now: datetime, thresholds: HealthThresholds = DEFAULT_THRESHOLDS) -> datetime:
     """A device last seen before this (or never) is offline."""
     return now - thresholds.offline_after
 
 
-async def refresh_health_in(
+async def record_health_in(
     session: AsyncSession,
-    device: DeviceRow,
+    device_id: str,
+    stored: Sequence[HealthSample],
     now: datetime,
     thresholds: HealthThresholds = DEFAULT_THRESHOLDS,
-) -> HealthAssessment:
-    """Judge ``device``'s recent samples; store the state; add an event when it changed."""
-    latest = await session.scalar(
-        select(HealthSampleRow.sample_time)
-        .where(HealthSampleRow.device_id == device.id)
-        .order_by(HealthSampleRow.sample_time.desc())
-        .limit(1)
-    )
-    samples = []
-    if latest is not None:
-        since = latest - thresholds.memory_warning_duration - _WINDOW_SLACK
-        rows = await session.scalars(
-            select(HealthSampleRow)
-            .where(HealthSampleRow.device_id == device.id, HealthSampleRow.sample_time >= since)
-            .order_by(HealthSampleRow.sample_time)
+) -> HealthAssessment | None:
+    """After a health report: mark the device seen at ``now``, judge its recent samples,
+    store the state; add an event when it changed. ``None``: no such device.
+
+    ``stored`` are the report's samples this transaction stored (not those stored before
+    under the same report id). Three statements whatever the history: read the device's
+    state, read the time and memory use of the samples in the memory rule's window (not
+    whole samples: only the newest is judged on everything, and it is normally one of
+    ``stored``), update the device.
+    """
+    connection = await session.connection()
+    device = (
+        await connection.execute(
+            select(_DEVICES.tenant_id, _DEVICES.health_state, _DEVICES.health_summary).where(
+                _DEVICES.id == device_id
+            )
         )
-        samples = [sample_from_row(row) for row in rows]
+    ).one_or_none()
+    if device is None:
+        return None
+    latest, memory = await _recent_readings(session, device_id, stored, thresholds)
     # Judged as if seen now: presence is not this function's business.
-    assessment = assess_health(samples, now, now, thresholds)
+    assessment = assess_readings(latest, memory, now, now, thresholds)
     state = assessment.state
     summary = assessment.reasons[0].message[:HEALTH_SUMMARY_LENGTH] if assessment.reasons else ""
     before = HealthState(device.health_state)
+    values: dict[str, object] = {
+        # Never backwards (a heartbeat flush may have written a later time meanwhile).
+        "last_seen_at": case(
+            (or_(_DEVICES.last_seen_at.is_(None), _DEVICES.last_seen_at < _now_param(now)), now),
+            else_=_DEVICES.last_seen_at,
+        )
+    }
     if state != before:
         device_events.record_event_in(
             session,
             now,
-            device.id,
+            device_id,
             device.tenant_id,
             device_events.HEALTH,
             f"health {before.label} → {state.label}" + (f": {summary}" if summary else ""),
@@ -85,11 +107,74 @@ async def refresh_health_in(
                 "reasons": [reason.message for reason in assessment.reasons],
             },
         )
-        device.health_changed_at = now
-        device.health_state = int(state)
+        values["health_changed_at"] = now
+        values["health_state"] = int(state)
     if device.health_summary != summary:
-        device.health_summary = summary
+        values["health_summary"] = summary
+    await connection.execute(update(_DEVICE_TABLE).where(_DEVICES.id == device_id).values(values))
     return assessment
+
+
+async def _recent_readings(
+    session: AsyncSession,
+    device_id: str,
+    stored: Sequence[HealthSample],
+    thresholds: HealthThresholds,
+) -> tuple[HealthSample | None, list[MemoryReading]]:
+    """The device's newest stored sample and the memory readings of its window, oldest first.
+
+    The window ends at the newest stored sample, which is at least as new as the newest of
+    ``stored``: reading from that one's window start on reads a superset of the window.
+    """
+    connection = await session.connection()
+    rows: Sequence[Row[Any]] = []
+    latest = None
+    if stored:
+        newest = max(sample.sample_time for sample in stored)
+        rows = (await connection.execute(_readings_since(device_id, newest, thresholds))).all()
+        latest = {sample.report_id: sample for sample in stored}.get(rows[-1].report_id)
+    if latest is None:
+        # Rare: a sample stored before is the newest (a late report came), or nothing new
+        # was stored (a resent batch). Read the newest one as stored.
+        row = await session.scalar(
+            select(HealthSampleRow)
+            .where(HealthSampleRow.device_id == device_id)
+            .order_by(HealthSampleRow.sample_time.desc(), HealthSampleRow.id.desc())
+            .limit(1)
+        )
+        if row is None:
+            return None, []
+        latest = sample_from_row(row)
+        rows = (
+            await connection.execute(_readings_since(device_id, latest.sample_time, thresholds))
+        ).all()
+    since = _window_start(latest.sample_time, thresholds)
+    return latest, [
+        MemoryReading(row.sample_time, row.memory_percent)
+        for row in rows
+        if row.sample_time >= since
+    ]
+
+
+def _window_start(latest: datetime, thresholds: HealthThresholds) -> datetime:
+    return latest - thresholds.memory_warning_duration - _WINDOW_SLACK
+
+
+def _readings_since(device_id: str, latest: datetime, thresholds: HealthThresholds) -> Select[Any]:
+    """The time and memory use of the samples in the window of a sample taken at ``latest``
+    and of every newer one, oldest first (ties in storage order)."""
+    return (
+        select(_SAMPLES.report_id, _SAMPLES.sample_time, _SAMPLES.memory_percent)
+        .where(
+            _SAMPLES.device_id == device_id,
+            _SAMPLES.sample_time >= _window_start(latest, thresholds),
+        )
+        .order_by(_SAMPLES.sample_time, _SAMPLES.id)
+    )
+
+
+def _now_param(now: datetime) -> BindParameter[datetime]:
+    return literal(now, UTCDateTime())
 
 
 async def sweep_presence_in(

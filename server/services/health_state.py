@@ -12,7 +12,10 @@ node-exporter alert rules, smartd):
 
 ``assess_health`` is a pure function of the device's recent health samples, when it was last
 seen, and now: no database, no clock of its own. An offline device stays offline whatever its
-last samples said; the reasons still list what those samples showed.
+last samples said; the reasons still list what those samples showed. Only the memory rule
+looks further back than the latest sample, and only at each sample's time and memory use:
+``assess_readings`` takes just that (a ``MemoryReading`` per sample) beside the latest sample,
+so the collector need not load whole samples to judge a device.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from server.services.records import HealthSample
 
@@ -80,6 +84,13 @@ class HealthAssessment:
     assessed_at: datetime
 
 
+class MemoryReading(NamedTuple):
+    """What the memory rule needs of one sample."""
+
+    sample_time: datetime
+    memory_percent: float
+
+
 def assess_health(
     samples: Sequence[HealthSample],
     last_seen_at: datetime | None,
@@ -88,11 +99,23 @@ def assess_health(
 ) -> HealthAssessment:
     """The state of a device from its recent ``samples`` (any order) and last heartbeat."""
     ordered = sorted(samples, key=lambda sample: sample.sample_time)
+    memory = [MemoryReading(sample.sample_time, sample.memory_percent) for sample in ordered]
+    return assess_readings(ordered[-1] if ordered else None, memory, last_seen_at, now, thresholds)
+
+
+def assess_readings(
+    latest: HealthSample | None,
+    memory: Sequence[MemoryReading],
+    last_seen_at: datetime | None,
+    now: datetime,
+    thresholds: HealthThresholds = DEFAULT_THRESHOLDS,
+) -> HealthAssessment:
+    """Like ``assess_health``, from the ``latest`` sample and the memory readings of the
+    recent samples, oldest first, ending with ``latest``'s."""
     reasons: list[HealthReason] = []
-    if ordered:
-        latest = ordered[-1]
+    if latest is not None:
         reasons += _filesystem_reasons(latest, thresholds)
-        reasons += _memory_reasons(ordered, thresholds)
+        reasons += _memory_reasons(memory, thresholds)
         reasons += _smart_reasons(latest)
         reasons += _battery_reasons(latest, thresholds)
     offline = _offline_reason(last_seen_at, now, thresholds)
@@ -144,9 +167,11 @@ def _filesystem_reasons(sample: HealthSample, thresholds: HealthThresholds) -> l
 
 
 def _memory_reasons(
-    ordered: Sequence[HealthSample], thresholds: HealthThresholds
+    ordered: Sequence[MemoryReading], thresholds: HealthThresholds
 ) -> list[HealthReason]:
     """Warn when every sample of the last ``memory_warning_duration`` (or longer) was high."""
+    if not ordered:
+        return []
     latest = ordered[-1]
     start: datetime | None = None
     for sample in reversed(ordered):

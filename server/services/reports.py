@@ -11,14 +11,14 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.services import inventory
 from server.services.clock import Clock, utc_now
-from server.services.device_state import refresh_health_in
+from server.services.device_state import record_health_in
 from server.services.devices import touch_in
 from server.services.errors import InvalidArgument
 from server.services.records import (
@@ -31,11 +31,13 @@ from server.services.validation import validate_health, validate_inventory
 from server.services.validation import validate_report_id as validate_report_id
 from server.store.batch import BatchWriter, run_alone, run_write
 from server.store.dialect import upsert_insert
-from server.store.models import DeviceRow, HealthSampleRow, InventoryReportRow
+from server.store.models import HealthSampleRow, InventoryReportRow
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+
+_HEALTH_SAMPLES = cast(Table, HealthSampleRow.__table__)
 
 _Report = TypeVar("_Report", HealthSample, InventorySnapshot)
 
@@ -61,20 +63,29 @@ class ReportService:
         for sample in samples:
             validate_health(sample)
         now = self._clock()
-        rows = [
-            _health_values(identity.device_id, sample, now) for sample in _first_of_each(samples)
-        ]
+        fresh = _first_of_each(samples)
+        rows = [_health_values(identity.device_id, sample, now) for sample in fresh]
 
         async def store(session: AsyncSession) -> None:
-            if rows:
-                insert = upsert_insert(session, HealthSampleRow).on_conflict_do_nothing(
-                    index_elements=[HealthSampleRow.device_id, HealthSampleRow.report_id]
+            if not fresh:
+                await touch_in(session, identity.device_id, now)
+                return
+            # Core (no ORM objects): one statement for the batch's samples, returning those
+            # stored now (a report id stored before is left as it was).
+            insert = (
+                upsert_insert(session, _HEALTH_SAMPLES)
+                .on_conflict_do_nothing(
+                    index_elements=[_HEALTH_SAMPLES.c.device_id, _HEALTH_SAMPLES.c.report_id]
                 )
-                await session.execute(insert, rows)
-            await touch_in(session, identity.device_id, now)
-            device = await session.get(DeviceRow, identity.device_id)
-            if device is not None and rows:
-                await refresh_health_in(session, device, now)
+                .returning(_HEALTH_SAMPLES.c.report_id)
+            )
+            stored = set((await (await session.connection()).execute(insert, rows)).scalars())
+            await record_health_in(
+                session,
+                identity.device_id,
+                [sample for sample in fresh if sample.report_id in stored],
+                now,
+            )
 
         # Batched with other agents' small writes (one transaction per batch).
         await run_write(self._writer, self._sessions, store)

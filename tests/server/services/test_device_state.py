@@ -115,3 +115,66 @@ async def test_revoked_devices_are_left_out_of_the_sweep_and_revoking_is_an_even
     await collector.devices.revoke(identity.device_id)  # again: no second event
     assert await PresenceSweep(collector.sessions, collector.clock).sweep() == (0, 0)
     assert await event_kinds(collector, identity.device_id) == ["revoked", "enrolled"]
+
+
+async def test_a_late_sample_is_judged_with_the_newest_stored_one(collector: Collector) -> None:
+    _, identity = await collector.enroll()
+    t0 = collector.clock.now
+    await collector.reports.store_health(identity, [health("new", t0, disk=99.0)])
+    collector.clock.advance(timedelta(minutes=1))
+    # Sent late (spooled while offline): older than the one stored, and fine on its own.
+    late = health("late", t0 - timedelta(minutes=5), disk=10.0)
+    await collector.reports.store_health(identity, [late])
+    row = await device_row(collector, identity.device_id)
+    assert (HealthState(row.health_state), row.health_summary) == (
+        HealthState.CRITICAL,
+        "/ is 99 % full",
+    )
+    assert await event_kinds(collector, identity.device_id) == ["health", "enrolled"]
+
+
+async def test_a_resent_report_id_is_judged_as_first_stored(collector: Collector) -> None:
+    _, identity = await collector.enroll()
+    t0 = collector.clock.now
+    await collector.reports.store_health(identity, [health("same", t0, disk=99.0)])
+    collector.clock.advance(timedelta(minutes=1))
+    # The same report id again with other values: stored once, so judged as first sent.
+    await collector.reports.store_health(identity, [health("same", t0, disk=10.0)])
+    row = await device_row(collector, identity.device_id)
+    assert HealthState(row.health_state) is HealthState.CRITICAL
+    assert row.health_summary == "/ is 99 % full"
+
+
+async def test_high_memory_in_a_late_batch_counts_with_the_stored_samples(
+    collector: Collector,
+) -> None:
+    _, identity = await collector.enroll()
+    start = collector.clock.now
+    high = [
+        dataclasses.replace(
+            health(f"m{minute}", start + timedelta(minutes=minute)), memory_percent=95.0
+        )
+        for minute in range(16)
+    ]
+    # The newer half first, then the older half in one batch: together 15 minutes of high use.
+    collector.clock.now = start + timedelta(minutes=16)
+    await collector.reports.store_health(identity, high[8:])
+    assert (await device_row(collector, identity.device_id)).health_state == 0
+    await collector.reports.store_health(identity, high[:8])
+    row = await device_row(collector, identity.device_id)
+    assert HealthState(row.health_state) is HealthState.WARNING
+    assert row.health_summary == "memory over 90 % for 15 minutes"
+
+
+async def test_a_health_report_never_moves_last_seen_backwards(collector: Collector) -> None:
+    _, identity = await collector.enroll()
+    t0 = collector.clock.now
+    await collector.devices.touch(identity.device_id, t0 + timedelta(seconds=30))
+    await collector.reports.store_health(identity, [health("a", t0)])
+    assert (await device_row(collector, identity.device_id)).last_seen_at == t0 + timedelta(
+        seconds=30
+    )
+    collector.clock.advance(timedelta(minutes=1))
+    await collector.reports.store_health(identity, [health("b", collector.clock.now)])
+    row = await device_row(collector, identity.device_id)
+    assert row.last_seen_at == collector.clock.now
