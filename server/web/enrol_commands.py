@@ -1,5 +1,8 @@
 """The commands shown with a new enrolment token: ``parc-agent enroll`` and one-line installs.
 
+The install lines name the bundles the page offers for download as the installer names them,
+and pass the token the way each bundle takes it (tests/web/test_enrol_commands.py runs them).
+
 The collector may listen on a wildcard address (``0.0.0.0:50051``); a machine cannot dial
 that, so the host the admin used to reach the dashboard stands in for it. Token secrets are
 URL-safe base64 (letters, digits, ``-`` and ``_``), so they need no shell quoting.
@@ -9,6 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from installer.agent_wheel import agent_version
+from installer.layout import DEB_LAYOUT, PACKAGE_NAME, SERVICE_NAME
+from installer.wheels import target_for
 from server.settings import Address, SettingsError, default_enroll_address
 
 WILDCARDS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - names to replace, not to bind
@@ -19,7 +25,8 @@ PLACEHOLDER_HOST = "COLLECTOR-HOST"
 
 @dataclass(frozen=True)
 class InstallCommand:
-    """One way to put the agent on a machine: for whom, and the line to run."""
+    """One way to put the agent on a machine: for whom, and the line to run in the folder
+    holding the bundle the page's download gives."""
 
     platform: str
     command: str
@@ -48,14 +55,57 @@ def enrol_command(agent_address: str, enroll_address: str, secret: str, dashboar
     return " ".join(parts)
 
 
+# The bundles the "Add devices" page offers (installer.bundle_cache builds them): every format
+# for amd64 but macOS, for Apple silicon (cryptography publishes no Intel macOS wheels).
+BUNDLE_ARCH = {"tar": "amd64", "deb": "amd64", "windows": "amd64", "macos": "arm64"}
+
+
+def bundle_top(fmt: str) -> str:
+    """The top folder of a tar or zip bundle, which is also its file name without extension:
+    ``parc-agent-VERSION-TARGET`` (as ``installer.build`` names them)."""
+    return f"parc-agent-{agent_version()}-{target_for(fmt, BUNDLE_ARCH[fmt], ()).name}"
+
+
+def deb_file() -> str:
+    return f"{PACKAGE_NAME}_{agent_version()}_{BUNDLE_ARCH['deb']}.deb"
+
+
 def install_commands(secret: str) -> tuple[InstallCommand, ...]:
-    """One line per OS that installs the agent from its bundle and enrols it with ``secret``."""
+    """One line per bundle that installs the agent from it and enrols it with ``secret``.
+
+    The tar.gz, zip and macOS bundles unpack to one folder holding ``install.sh`` (options
+    ``--token``, ``--python``; ``--root`` on Linux) or ``install.ps1`` (``-Token``). The .deb
+    takes no arguments: its service enrols with a token from /etc/parc/agent.toml, and the
+    dashboard's bundles hold none, so the line enrols once with the service's own command
+    (``installer.service --enrol-only --token``, as the other installers do) and restarts it.
+    """
+    linux, windows, mac, deb = (
+        bundle_top("tar"),
+        bundle_top("windows"),
+        bundle_top("macos"),
+        deb_file(),
+    )
+    deb_enrol = (
+        f"sudo {DEB_LAYOUT.python} -m installer.service --config {DEB_LAYOUT.config} "
+        f"--enrol-only --token {secret}"
+    )
     return (
         InstallCommand(
-            "Linux", f"sudo parc-installer install parc-agent-linux.tar.gz --token {secret}"
+            "Linux (.tar.gz)",
+            f"tar xzf {linux}.tar.gz && sudo sh {linux}/install.sh --token {secret}",
         ),
         InstallCommand(
-            "Windows", f"powershell -ExecutionPolicy Bypass -File install.ps1 -Token {secret}"
+            "Debian, Ubuntu (.deb)",
+            f"sudo apt-get install -y ./{deb} && {deb_enrol} && "
+            f"sudo systemctl restart {SERVICE_NAME}",
         ),
-        InstallCommand("macOS", f"sudo ./install.sh --token {secret}"),
+        InstallCommand(
+            "Windows (PowerShell as administrator)",
+            f"Expand-Archive -Force {windows}.zip . ; powershell -ExecutionPolicy Bypass "
+            f"-File {windows}\\install.ps1 -Token {secret}",
+        ),
+        InstallCommand(
+            "macOS, Apple silicon",
+            f"tar xzf {mac}.tar.gz && sudo sh {mac}/install.sh --token {secret}",
+        ),
     )

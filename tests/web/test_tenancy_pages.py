@@ -8,6 +8,7 @@ from datetime import timedelta
 import grpc
 from sqlalchemy import func, select
 
+import agent
 from parc.v1 import agent_service_pb2 as pb
 from parc.v1 import agent_service_pb2_grpc as pb_grpc
 from server.pki import PkiPaths
@@ -19,6 +20,7 @@ from server.store.models import EnrollmentTokenRow, SiteRow, TenantRow
 from tests.server.api.conftest import WAIT_S, csr_der, new_key
 from tests.web.conftest import SignedIn, WebHarness
 
+VERSION = agent.__version__
 SECRET = re.compile(r"parc_[A-Za-z0-9_-]{40,}")
 XSS = "<script>alert(1)</script>"
 
@@ -416,9 +418,11 @@ async def test_add_devices_shows_install_commands_for_every_system(web: WebHarne
     assert made.headers["cache-control"] == "no-store"
     [secret] = set(SECRET.findall(made.text))
     for line in (
-        f"sudo parc-installer install parc-agent-linux.tar.gz --token {secret}",
-        f"powershell -ExecutionPolicy Bypass -File install.ps1 -Token {secret}",
-        f"sudo ./install.sh --token {secret}",
+        f"sudo sh parc-agent-{VERSION}-linux-x86_64/install.sh --token {secret}",
+        f"sudo apt-get install -y ./parc-agent_{VERSION}_amd64.deb",
+        f"--enrol-only --token {secret}",
+        f"parc-agent-{VERSION}-windows-amd64\\install.ps1 -Token {secret}",
+        f"sudo sh parc-agent-{VERSION}-macos-arm64/install.sh --token {secret}",
         f"parc-agent enroll --server {web.collector.agent_address}",
     ):
         assert line in made.text
