@@ -1,4 +1,4 @@
-"""Every route of the dashboard and the API, walked as an anonymous visitor and as tenant B.
+"""Every route of the dashboard and the API, walked anonymously, as tenant B and read-only.
 
 Two tenants each hold a device (with a tag and an installed title), a site, an enrolment
 token, a technician and that technician's API token. The walk fills every path parameter with
@@ -9,6 +9,10 @@ refusal is never just CSRF; bodies name A's objects too), and proves:
 - as B's technician (session) and with B's API token, every route about an A object answers
   403 or 404, list routes answer with B's data only, and no response body, errors included,
   holds anything of A's that the request itself did not name;
+- a read-only user of tenant B is refused the same way, and sees nothing of A either;
+- a read-only user of tenant A (session and API token, with every scope the role may hold) is
+  refused every mutating route about A's objects, lists and admin routes alike (only their own
+  account's routes are theirs to use), and no answer holds anything of tenant B's;
 - afterwards A's objects are exactly as before.
 
 ``ROUTES`` must name every route the app serves: a new route fails the test until it is
@@ -21,17 +25,18 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from starlette.routing import Mount
 
-from server.services.access import ROLE_ACTIONS
+from server.services.access import READ_ONLY, ROLE_ACTIONS
 from server.services.clock import utc_now
 from server.services.records import CLI_ACTOR
 from server.services.tokens import TokenService
@@ -169,6 +174,9 @@ ROUTES: dict[tuple[str, str], Kind] = {
 ENDS_SESSION = {("POST", "/logout"), ("POST", "/account/logout-everywhere")}
 
 REFUSED = {403, 404}
+# Lists a read-only user may not read at all (the audit log and the enrolment form are for
+# technicians): refused, where every other list answers with the reader's own tenants' data.
+NOT_FOR_READ_ONLY = {("GET", "/audit"), ("GET", "/api/v1/audit"), ("GET", "/devices/add")}
 WRITE_REFUSED = {400, 403, 404, 422}
 
 
@@ -216,7 +224,11 @@ A_TITLE = "AlphaSoft-X7"
 A_USER = "alphauser-z7"
 A_API_TOKEN = "alpha-api-X7"
 B_TENANT = "BravoCorp"
+B_SITE = "BravoSite"
 B_HOST = "bravo-host-k2"
+B_TITLE = "BravoSoft"
+B_USER = "bravouser"
+B_API_TOKEN = "bravo-api"
 
 
 @dataclass
@@ -228,6 +240,20 @@ class World:
     b_site_id: int
     b_user: str
     b_api_token: str
+
+    @property
+    def b_markers(self) -> dict[str, str]:
+        """B's names (its small autoincremented ids would match any digit: left out)."""
+        return {
+            "tenant name": B_TENANT,
+            "site name": B_SITE,
+            "hostname": B_HOST,
+            "device id": self.b_device,
+            "tag": f"{B_HOST}-tag",
+            "software title": B_TITLE,
+            "username": B_USER,
+            "API token name": B_API_TOKEN,
+        }
 
     @property
     def a_markers(self) -> dict[str, str]:
@@ -360,18 +386,18 @@ async def _user_id(web: WebHarness, username: str) -> int:
 async def build_world(web: WebHarness) -> World:
     # B's objects first: A's fixed, distinctive ids are then above every id autoincrement
     # gave B (SQLite continues from the largest id), so a marker found is really A's.
-    b_site = await web.tenancy.ensure_site(B_TENANT, "BravoSite")
+    b_site = await web.tenancy.ensure_site(B_TENANT, B_SITE)
     b_site_id = int(b_site.id)
     b_tenant_id = int((await web.tenancy.get_site(b_site_id)).tenant_id)
     b_device = await _device(web, B_HOST, b_tenant_id, b_site_id)
-    await _title(web, b_device, "BravoSoft")
+    await _title(web, b_device, B_TITLE)
     tokens = TokenService(web.sessions)
     await tokens.create_for_site(b_site_id, 5, timedelta(hours=1))
-    b_user = "bravouser"
+    b_user = B_USER
     await web.user(b_user, "technician", (B_TENANT,))
     technician_scopes = sorted(ROLE_ACTIONS["technician"])
     b_api = await web.accounts.create_api_token(
-        await _user_id(web, b_user), "bravo-api", technician_scopes, actor=CLI_ACTOR
+        await _user_id(web, b_user), B_API_TOKEN, technician_scopes, actor=CLI_ACTOR
     )
 
     now = utc_now()
@@ -453,13 +479,32 @@ def concrete(world: World, path: str) -> str:
     return result
 
 
-def leaks(world: World, sent: str, body: str) -> list[str]:
-    """A's markers in ``body`` that the request (``sent``) did not itself contain."""
+def leaks(markers: Mapping[str, str], sent: str, body: str) -> list[str]:
+    """The other tenant's ``markers`` in ``body`` that the request (``sent``) did not contain."""
     return [
         f"{what} {value!r}"
-        for what, value in world.a_markers.items()
+        for what, value in markers.items()
         if value in body and value not in sent
     ]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who walks the routes (besides anonymous): a user signed in with a session, and the
+    same user's API token. ``reads_a``: a read-only user of tenant A (the object paths name
+    things they may see, but never change); else a user of tenant B. ``hidden``: the markers
+    of the tenant they must never see."""
+
+    who: str
+    username: str
+    api_token: str
+    reads_a: bool
+    hidden: Mapping[str, str]
+    read_only: bool = False
+
+    def list_status(self, route: tuple[str, str]) -> int:
+        """What a GET of a list route answers this caller."""
+        return 403 if self.read_only and route in NOT_FOR_READ_ONLY else 200
 
 
 @dataclass
@@ -548,8 +593,9 @@ class Walker:
             self.problems.append(Outcome(route, who, response.status_code, why))
 
     def check_no_leak(self, route: tuple[str, str], who: str, response: httpx.Response,
-                      sent: str) -> None:  # fmt: skip
-        found = leaks(self.world, sent, response.text)
+                      sent: str, hidden: Mapping[str, str] | None = None) -> None:  # fmt: skip
+        markers = self.world.a_markers if hidden is None else hidden
+        found = leaks(markers, sent, response.text)
         if found:
             self.problems.append(
                 Outcome(route, who, response.status_code, "leaks " + ", ".join(found))
@@ -576,9 +622,34 @@ class Walker:
                 "not sent to /login",
             )
 
-    async def as_b(
+    async def judge(
+        self, caller: Caller, route: tuple[str, str], kind: Page | Api, who: str,
+        response: httpx.Response, sent: str,
+    ) -> None:  # fmt: skip
+        if caller.reads_a:
+            self.as_reader_of_a(caller, route, kind, who, response, sent)
+        else:
+            self.as_b(route, kind, who, response, sent, caller.list_status(route))
+
+    def as_reader_of_a(
+        self, caller: Caller, route: tuple[str, str], kind: Page | Api, who: str,
+        response: httpx.Response, sent: str,
+    ) -> None:  # fmt: skip
+        """Tenant A's read-only user: never a change (but to their own account), never B."""
+        method, _ = route
+        self.check_no_leak(route, who, response, sent, caller.hidden)
+        status = response.status_code
+        if method != "GET" and kind.scope != "self":
+            self.check(route, who, status in REFUSED, response, f"write not refused ({status})")
+        elif kind.scope == "admin":
+            self.check(route, who, status in REFUSED, response, f"not refused ({status})")
+        elif kind.scope == "list":
+            expected = caller.list_status(route)
+            self.check(route, who, status == expected, response, f"A's list: {status}")
+
+    def as_b(
         self, route: tuple[str, str], kind: Page | Api, who: str, response: httpx.Response,
-        sent: str,
+        sent: str, list_status: int = 200,
     ) -> None:  # fmt: skip
         method, _ = route
         self.check_no_leak(route, who, response, sent)
@@ -588,42 +659,67 @@ class Walker:
         elif kind.scope == "list" and method != "GET":
             self.check(route, who, status in WRITE_REFUSED, response, f"write accepted ({status})")
         elif kind.scope == "list":
-            self.check(route, who, status == 200, response, f"B's own list failed ({status})")
+            self.check(route, who, status == list_status, response, f"B's list: {status}")
         # "self" (B's own account) and "shared": any answer but a server error or a leak.
 
 
 async def signed_in_b(web: WebHarness, world: World) -> SignedIn:
-
     return await web.signed_in(Account(world.b_user, PASSWORD))
 
 
-async def walk(web: WebHarness, world: World, routes: Iterable[tuple[str, str]]) -> Walker:
+def b_technician(world: World) -> Caller:
+    return Caller("B", world.b_user, world.b_api_token, False, world.a_markers)
+
+
+async def reader(web: WebHarness, world: World, tenant: str) -> Caller:
+    """A read-only user of ``tenant``, with an API token holding every scope the role may."""
+    username = f"reader-{tenant}".lower()
+    await web.user(username, READ_ONLY, (tenant,))
+    token = await web.accounts.create_api_token(
+        await _user_id(web, username), "reader", sorted(ROLE_ACTIONS[READ_ONLY]), actor=CLI_ACTOR
+    )
+    reads_a = tenant == A_TENANT
+    hidden = world.b_markers if reads_a else world.a_markers
+    return Caller(f"read-only of {tenant}", username, token.secret, reads_a, hidden, True)
+
+
+async def walk(
+    web: WebHarness,
+    world: World,
+    routes: Iterable[tuple[str, str]],
+    caller: Caller | None = None,
+    *,
+    anonymous: bool = True,
+) -> Walker:
+    caller = caller or b_technician(world)
     openapi = (await web.client().get("/api/v1/openapi.json")).json()
     walker = Walker(web, world, openapi)
-    b = await signed_in_b(web, world)
+    b = await web.signed_in(Account(caller.username, PASSWORD))
     # Session-ending routes last, so the rest run on one session.
     ordered = sorted(routes, key=lambda r: (r in ENDS_SESSION, r[1], r[0]))
     for route in ordered:
         kind = ROUTES[route]
         method, path = route
         if route[0] == "MOUNT":
-            response = await web.client().get(path + "/parc.css")
-            walker.check_no_leak(route, "anonymous", response, path)
+            if anonymous:
+                response = await web.client().get(path + "/parc.css")
+                walker.check_no_leak(route, "anonymous", response, path)
             continue
-        await walker.anonymous(route, kind)
+        if anonymous:
+            await walker.anonymous(route, kind)
         if isinstance(kind, Public):
             continue
         is_api = isinstance(kind, Api)
         if route in ENDS_SESSION:
-            b = await signed_in_b(web, world)
+            b = await web.signed_in(Account(caller.username, PASSWORD))
         response, sent = await walker.send(b.client, method, path, csrf=b.csrf, api=is_api)
-        await walker.as_b(route, kind, "B session", response, sent)
+        await walker.judge(caller, route, kind, f"{caller.who} session", response, sent)
         if is_api:
             bearer = web.client()
             response, sent = await walker.send(
-                bearer, method, path, bearer=world.b_api_token, api=True
+                bearer, method, path, bearer=caller.api_token, api=True
             )
-            await walker.as_b(route, kind, "B API token", response, sent)
+            await walker.judge(caller, route, kind, f"{caller.who} API token", response, sent)
     return walker
 
 
@@ -651,6 +747,33 @@ async def test_every_route_refuses_anonymous_and_another_tenant(web: WebHarness)
     b = await signed_in_b(web, world)
     assert B_HOST in (await b.client.get("/devices")).text
     assert B_TENANT in (await b.client.get("/tenants")).text
+
+
+@pytest.mark.parametrize("tenant", [A_TENANT, B_TENANT], ids=["own tenant", "other tenant"])
+async def test_a_read_only_user_changes_nothing_and_sees_no_other_tenant(
+    web: WebHarness, tenant: str
+) -> None:
+    """Read-only of tenant A: every mutating route about A's objects is refused (session and
+    API token), and nothing of B's shows. Read-only of B: refused like B's technician."""
+    world = await build_world(web)
+    caller = await reader(web, world, tenant)
+    before = await a_state(web, world)
+    served = served_routes(web_app(web)) & ROUTES.keys()
+
+    walker = await walk(web, world, served, caller, anonymous=False)
+
+    report = "\n".join(f"{o.route} as {o.who}: {o.status} {o.problem}" for o in walker.problems)
+    assert not walker.problems, f"read-only failures:\n{report}"
+    assert await a_state(web, world) == before
+    mutating = [
+        r for r in served if r[0] not in ("GET", "MOUNT") and not isinstance(ROUTES[r], Public)
+    ]
+    assert walker.requests >= len(mutating)
+    # The reader of A does see A's data: the refusals are about writing, not about seeing.
+    if caller.reads_a:
+        me = await web.signed_in(Account(caller.username, PASSWORD))
+        assert A_HOST in (await me.client.get("/devices")).text
+        assert (await me.client.get(f"/devices/{world.a_device}")).status_code == 200
 
 
 async def test_an_admin_reaches_the_a_objects_the_walk_uses(web: WebHarness) -> None:
