@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -62,8 +62,10 @@ class EchoAgentService(pb_grpc.AgentServiceServicer):
             )
 
 
-async def serve(pki_dir: Path, port_file: Path) -> None:
-    server = grpc.aio.server(options=SERVER_OPTIONS)
+async def serve(
+    pki_dir: Path, port_file: Path, options: Sequence[tuple[str, int]] = SERVER_OPTIONS
+) -> None:
+    server = grpc.aio.server(options=options)
     pb_grpc.add_AgentServiceServicer_to_server(EchoAgentService(), server)
     creds = grpc.ssl_server_credentials(
         [((pki_dir / "server.key").read_bytes(), (pki_dir / "server.crt").read_bytes())],

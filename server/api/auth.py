@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import grpc
 
-from server.api.handlers import Context, Handler, wrap_handler
+from server.api.handlers import Context, Handler, WrappedHandlers, wrap_handler
 from server.pki.peer import peer_identity
 from server.services.errors import Unauthenticated
 from server.services.records import DeviceIdentity
@@ -60,6 +60,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
     ) -> None:
         self._devices = devices
         self._public = frozenset(public_methods)
+        self._wrapped = WrappedHandlers(
+            lambda _, handler: wrap_handler(handler, self._authenticated)
+        )
 
     @asynccontextmanager
     async def _authenticated(self, context: Context) -> AsyncIterator[None]:
@@ -67,10 +70,14 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         if certificate is None:
             raise Unauthenticated("a client certificate is required; enrol first")
         serial, device_id = peer_identity(certificate)
+        # This frame lives as long as the call (a stream: as long as the agent is connected):
+        # it keeps no certificate.
+        del certificate
         identity = await self._devices.authenticate(serial, device_id)
         # Not reset afterwards: the call's task and its context end with the call, and a
         # streaming behaviour may be closed from another context.
         _caller.set(identity)
+        del identity
         yield
 
     async def intercept_service(
@@ -83,4 +90,4 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         handler: Handler | None = await continuation(handler_call_details)
         if handler is None or handler_call_details.method in self._public:
             return handler
-        return wrap_handler(handler, self._authenticated)
+        return self._wrapped.get(handler_call_details.method, handler)

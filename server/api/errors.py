@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import grpc
 
-from server.api.handlers import Context, Handler, wrap_handler
+from server.api.handlers import Context, Handler, WrappedHandlers, wrap_handler
 from server.services import errors
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,9 @@ async def mapped_errors(context: Context, method: str = "") -> AsyncIterator[Non
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
     """Applies ``mapped_errors`` to every call; parses requests inside it (malformed → INVALID)."""
 
+    def __init__(self) -> None:
+        self._wrapped = WrappedHandlers(_with_mapped_errors)
+
     async def intercept_service(
         self,
         continuation: Callable[
@@ -76,9 +79,11 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         handler: Handler | None = await continuation(handler_call_details)
         if handler is None:
             return None
-        method = handler_call_details.method
+        return self._wrapped.get(handler_call_details.method, handler)
 
-        def guard(context: Context) -> Any:
-            return mapped_errors(context, method)
 
-        return wrap_handler(handler, guard, decode_inside=True)
+def _with_mapped_errors(method: str, handler: Handler) -> Handler:
+    def guard(context: Context) -> Any:
+        return mapped_errors(context, method)
+
+    return wrap_handler(handler, guard, decode_inside=True)

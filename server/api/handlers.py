@@ -98,3 +98,24 @@ def wrap_handler(handler: Handler, guard: Guard, *, decode_inside: bool = False)
         request_deserializer=request_deserializer,
         response_serializer=serializer,
     )
+
+
+class WrappedHandlers:
+    """The wrapped handler of each method, built on its first call and reused after.
+
+    An interceptor sees every call, but a method's handler is the same object each time: one
+    wrapped copy per method (instead of new closures for every call, held as long as the call
+    lasts — for a ``Connect`` stream, as long as the agent is connected) is enough.
+    """
+
+    def __init__(self, wrap: Callable[[str, Handler], Handler]) -> None:
+        self._wrap = wrap
+        self._by_method: dict[str, tuple[Handler, Handler]] = {}
+
+    def get(self, method: str, handler: Handler) -> Handler:
+        known = self._by_method.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        wrapped = self._wrap(method, handler)
+        self._by_method[method] = (handler, wrapped)
+        return wrapped

@@ -23,7 +23,8 @@ MAX_PING_STRIKES = 2
 # stream stays bounded; a stream that does not drain gets the rest on a later tick.
 STREAM_QUEUE_SIZE = 16
 
-SERVER_OPTIONS: tuple[tuple[str, int], ...] = (
+# Limits and keepalive: what keeps the server safe (message sizes, dead peers dropped).
+SAFETY_OPTIONS: tuple[tuple[str, int], ...] = (
     ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
     ("grpc.max_send_message_length", MAX_SEND_MESSAGE_BYTES),
     ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
@@ -32,3 +33,8 @@ SERVER_OPTIONS: tuple[tuple[str, int], ...] = (
     ("grpc.keepalive_permit_without_calls", KEEPALIVE_PERMIT_WITHOUT_CALLS),
     ("grpc.http2.max_ping_strikes", MAX_PING_STRIKES),
 )
+
+# What bounds gRPC core's memory per connection (measured by bench/stream_memory.py).
+MEMORY_OPTIONS: tuple[tuple[str, int], ...] = ()
+
+SERVER_OPTIONS: tuple[tuple[str, int], ...] = SAFETY_OPTIONS + MEMORY_OPTIONS
