@@ -21,8 +21,8 @@ def test_a_method_is_wrapped_once_and_again_when_its_handler_changes() -> None:
         return grpc.unary_unary_rpc_method_handler(_echo)
 
     wrapped = WrappedHandlers(wrap)
-    first = grpc.unary_unary_rpc_method_handler(_echo)
-    second = grpc.unary_unary_rpc_method_handler(_echo)
+    first: Handler = grpc.unary_unary_rpc_method_handler(_echo)
+    second: Handler = grpc.unary_unary_rpc_method_handler(_echo)
 
     a = wrapped.get("/parc.v1.AgentService/ReportHealth", first)
     assert wrapped.get("/parc.v1.AgentService/ReportHealth", first) is a
