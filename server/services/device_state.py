@@ -15,10 +15,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import BindParameter, Row, Select, Table, and_, case, literal, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.services import device_events
@@ -32,10 +33,10 @@ from server.services.health_state import (
     MemoryReading,
     assess_readings,
 )
+from server.services.presence import TOUCH_LAST_SEEN
 from server.services.records import HealthSample
 from server.store.database import begin_write
 from server.store.models import HEALTH_SUMMARY_LENGTH, DeviceRow, HealthSampleRow
-from server.store.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,23 @@ _WINDOW_SLACK = timedelta(minutes=5)
 _DEVICE_TABLE = cast(Table, DeviceRow.__table__)
 _DEVICES = _DEVICE_TABLE.c
 _SAMPLES = cast(Table, HealthSampleRow.__table__).c
+_SET_STATE = (
+    update(_DEVICE_TABLE)
+    .where(_DEVICES.id == bindparam("device_id"))
+    .values(
+        health_state=bindparam("state"),
+        health_summary=bindparam("summary"),
+        health_changed_at=bindparam("at"),
+    )
+)
+_SET_SUMMARY = (
+    update(_DEVICE_TABLE)
+    .where(_DEVICES.id == bindparam("device_id"))
+    .values(health_summary=bindparam("summary"))
+)
+# Devices per windows query: an OR of this many terms stays well inside SQLite's limits on
+# expression depth and bound parameters.
+_WINDOWS_PER_STATEMENT = 100
 
 
 def offline_cutoff(now: datetime, thresholds: HealthThresholds = DEFAULT_THRESHOLDS) -> datetime:
@@ -54,127 +72,186 @@ def offline_cutoff(now: datetime, thresholds: HealthThresholds = DEFAULT_THRESHO
     return now - thresholds.offline_after
 
 
+@dataclass(frozen=True)
+class ReceivedHealth:
+    """One health report of a device, as far as judging it goes: the samples of it that its
+    transaction stored (not those stored before under the same report id), and when."""
+
+    device_id: str
+    stored: Sequence[HealthSample]
+    received_at: datetime
+
+
 async def record_health_in(
     session: AsyncSession,
-    device_id: str,
-    stored: Sequence[HealthSample],
-    now: datetime,
+    reports: Sequence[ReceivedHealth],
     thresholds: HealthThresholds = DEFAULT_THRESHOLDS,
-) -> HealthAssessment | None:
-    """After a health report: mark the device seen at ``now``, judge its recent samples,
-    store the state; add an event when it changed. ``None``: no such device.
+) -> list[HealthAssessment | None]:
+    """After health reports were stored (at most one per device): mark each device seen when
+    its report came, judge its recent samples, store the state; add an event when it changed.
+    One assessment per report, ``None`` for a device that does not exist.
 
-    ``stored`` are the report's samples this transaction stored (not those stored before
-    under the same report id). Three statements whatever the history: read the device's
-    state, read the time and memory use of the samples in the memory rule's window (not
-    whole samples: only the newest is judged on everything, and it is normally one of
-    ``stored``), update the device.
+    Set-based: a few statements for the whole list, whatever its length and the history:
+    read the devices' states; read the time and memory use of the samples in each device's
+    memory rule window (not whole samples: only the newest is judged on everything, and it
+    is normally one just stored); update the devices.
     """
+    if len({report.device_id for report in reports}) != len(reports):
+        raise ValueError("at most one report per device")
+    if not reports:
+        return []
     connection = await session.connection()
-    device = (
-        await connection.execute(
-            select(_DEVICES.tenant_id, _DEVICES.health_state, _DEVICES.health_summary).where(
-                _DEVICES.id == device_id
-            )
-        )
-    ).one_or_none()
-    if device is None:
-        return None
-    latest, memory = await _recent_readings(session, device_id, stored, thresholds)
-    # Judged as if seen now: presence is not this function's business.
-    assessment = assess_readings(latest, memory, now, now, thresholds)
-    state = assessment.state
-    summary = assessment.reasons[0].message[:HEALTH_SUMMARY_LENGTH] if assessment.reasons else ""
-    before = HealthState(device.health_state)
-    values: dict[str, object] = {
-        # Never backwards (a heartbeat flush may have written a later time meanwhile).
-        "last_seen_at": case(
-            (or_(_DEVICES.last_seen_at.is_(None), _DEVICES.last_seen_at < _now_param(now)), now),
-            else_=_DEVICES.last_seen_at,
+    devices = {
+        row.id: row
+        for row in await connection.execute(
+            select(
+                _DEVICES.id, _DEVICES.tenant_id, _DEVICES.health_state, _DEVICES.health_summary
+            ).where(_DEVICES.id.in_(sorted(report.device_id for report in reports)))
         )
     }
-    if state != before:
-        device_events.record_event_in(
-            session,
-            now,
-            device_id,
-            device.tenant_id,
-            device_events.HEALTH,
-            f"health {before.label} → {state.label}" + (f": {summary}" if summary else ""),
-            {
-                "from": before.label,
-                "to": state.label,
-                "reasons": [reason.message for reason in assessment.reasons],
-            },
+    windows = await _windows(
+        session,
+        [
+            (report.device_id, max(sample.sample_time for sample in report.stored))
+            for report in reports
+            if report.stored and report.device_id in devices
+        ],
+        thresholds,
+    )
+    assessments: list[HealthAssessment | None] = []
+    seen: list[dict[str, Any]] = []
+    states: list[dict[str, Any]] = []
+    summaries: list[dict[str, Any]] = []
+    for report in reports:
+        device = devices.get(report.device_id)
+        if device is None:
+            assessments.append(None)
+            continue
+        now = report.received_at
+        latest, memory = await _latest_and_memory(
+            session, report, windows.get(report.device_id, []), thresholds
         )
-        values["health_changed_at"] = now
-        values["health_state"] = int(state)
-    if device.health_summary != summary:
-        values["health_summary"] = summary
-    await connection.execute(update(_DEVICE_TABLE).where(_DEVICES.id == device_id).values(values))
-    return assessment
+        # Judged as if seen now: presence is not this function's business.
+        assessment = assess_readings(latest, memory, now, now, thresholds)
+        assessments.append(assessment)
+        seen.append({"device_id": report.device_id, "when": now})
+        state = assessment.state
+        summary = (
+            assessment.reasons[0].message[:HEALTH_SUMMARY_LENGTH] if assessment.reasons else ""
+        )
+        before = HealthState(device.health_state)
+        if state != before:
+            device_events.record_event_in(
+                session,
+                now,
+                report.device_id,
+                device.tenant_id,
+                device_events.HEALTH,
+                f"health {before.label} → {state.label}" + (f": {summary}" if summary else ""),
+                {
+                    "from": before.label,
+                    "to": state.label,
+                    "reasons": [reason.message for reason in assessment.reasons],
+                },
+            )
+            states.append(
+                {"device_id": report.device_id, "state": int(state), "summary": summary, "at": now}
+            )
+        elif device.health_summary != summary:
+            summaries.append({"device_id": report.device_id, "summary": summary})
+    # Executemany, each: one statement for every device.
+    if seen:
+        await connection.execute(TOUCH_LAST_SEEN, seen)
+    if states:
+        await connection.execute(_SET_STATE, states)
+    if summaries:
+        await connection.execute(_SET_SUMMARY, summaries)
+    return assessments
 
 
-async def _recent_readings(
+class _Reading(NamedTuple):
+    report_id: str
+    sample_time: datetime
+    memory_percent: float
+
+
+async def _windows(
+    session: AsyncSession, newest: list[tuple[str, datetime]], thresholds: HealthThresholds
+) -> dict[str, list[_Reading]]:
+    """Per device, the time and memory use of its samples in the window of a sample taken at
+    the given time and of every newer one, oldest first (ties in storage order)."""
+    connection = await session.connection()
+    windows: dict[str, list[_Reading]] = {}
+    for start in range(0, len(newest), _WINDOWS_PER_STATEMENT):
+        chunk = newest[start : start + _WINDOWS_PER_STATEMENT]
+        rows = await connection.execute(
+            select(
+                _SAMPLES.device_id,
+                _SAMPLES.report_id,
+                _SAMPLES.sample_time,
+                _SAMPLES.memory_percent,
+            )
+            .where(
+                or_(
+                    *(
+                        and_(
+                            _SAMPLES.device_id == device_id,
+                            _SAMPLES.sample_time >= _window_start(latest, thresholds),
+                        )
+                        for device_id, latest in chunk
+                    )
+                )
+            )
+            .order_by(_SAMPLES.device_id, _SAMPLES.sample_time, _SAMPLES.id)
+        )
+        for row in rows:
+            windows.setdefault(row.device_id, []).append(
+                _Reading(row.report_id, row.sample_time, row.memory_percent)
+            )
+    return windows
+
+
+async def _latest_and_memory(
     session: AsyncSession,
-    device_id: str,
-    stored: Sequence[HealthSample],
+    report: ReceivedHealth,
+    window: list[_Reading],
     thresholds: HealthThresholds,
 ) -> tuple[HealthSample | None, list[MemoryReading]]:
     """The device's newest stored sample and the memory readings of its window, oldest first.
 
-    The window ends at the newest stored sample, which is at least as new as the newest of
-    ``stored``: reading from that one's window start on reads a superset of the window.
+    ``window`` was read from the window start of the newest sample just stored on; the newest
+    stored sample is at least as new, so ``window`` holds its window.
     """
-    connection = await session.connection()
-    rows: Sequence[Row[Any]] = []
-    latest = None
-    if stored:
-        newest = max(sample.sample_time for sample in stored)
-        rows = (await connection.execute(_readings_since(device_id, newest, thresholds))).all()
-        latest = {sample.report_id: sample for sample in stored}.get(rows[-1].report_id)
+    latest = (
+        {sample.report_id: sample for sample in report.stored}.get(window[-1].report_id)
+        if window
+        else None
+    )
     if latest is None:
         # Rare: a sample stored before is the newest (a late report came), or nothing new
-        # was stored (a resent batch). Read the newest one as stored.
+        # was stored (a resent report). Read the newest one as stored.
         row = await session.scalar(
             select(HealthSampleRow)
-            .where(HealthSampleRow.device_id == device_id)
+            .where(HealthSampleRow.device_id == report.device_id)
             .order_by(HealthSampleRow.sample_time.desc(), HealthSampleRow.id.desc())
             .limit(1)
         )
         if row is None:
             return None, []
         latest = sample_from_row(row)
-        rows = (
-            await connection.execute(_readings_since(device_id, latest.sample_time, thresholds))
-        ).all()
+        window = (
+            await _windows(session, [(report.device_id, latest.sample_time)], thresholds)
+        ).get(report.device_id, [])
     since = _window_start(latest.sample_time, thresholds)
     return latest, [
         MemoryReading(row.sample_time, row.memory_percent)
-        for row in rows
+        for row in window
         if row.sample_time >= since
     ]
 
 
 def _window_start(latest: datetime, thresholds: HealthThresholds) -> datetime:
     return latest - thresholds.memory_warning_duration - _WINDOW_SLACK
-
-
-def _readings_since(device_id: str, latest: datetime, thresholds: HealthThresholds) -> Select[Any]:
-    """The time and memory use of the samples in the window of a sample taken at ``latest``
-    and of every newer one, oldest first (ties in storage order)."""
-    return (
-        select(_SAMPLES.report_id, _SAMPLES.sample_time, _SAMPLES.memory_percent)
-        .where(
-            _SAMPLES.device_id == device_id,
-            _SAMPLES.sample_time >= _window_start(latest, thresholds),
-        )
-        .order_by(_SAMPLES.sample_time, _SAMPLES.id)
-    )
-
-
-def _now_param(now: datetime) -> BindParameter[datetime]:
-    return literal(now, UTCDateTime())
 
 
 async def sweep_presence_in(

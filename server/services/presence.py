@@ -102,14 +102,15 @@ class BatchedLastSeen:
 
         async def touch(session: AsyncSession) -> None:
             connection = await session.connection()
-            await connection.execute(_TOUCH, params)
+            await connection.execute(TOUCH_LAST_SEEN, params)
 
         await self._writer.submit(touch)
 
 
 _DEVICES = cast(Table, DeviceRow.__table__).c
-# Core executemany (one statement, many parameter sets), never moving last-seen backwards.
-_TOUCH = (
+# Core executemany (one statement, many parameter sets: ``device_id``, ``when``), never moving
+# last-seen backwards.
+TOUCH_LAST_SEEN = (
     update(cast(Table, DeviceRow.__table__))
     .where(
         _DEVICES.id == bindparam("device_id"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TypeVar, cast
 
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.services import inventory
 from server.services.clock import Clock, utc_now
-from server.services.device_state import record_health_in
+from server.services.device_state import ReceivedHealth, record_health_in
 from server.services.devices import touch_in
 from server.services.errors import InvalidArgument
 from server.services.records import (
@@ -29,7 +29,7 @@ from server.services.records import (
 )
 from server.services.validation import validate_health, validate_inventory
 from server.services.validation import validate_report_id as validate_report_id
-from server.store.batch import BatchWriter, run_alone, run_write
+from server.store.batch import BatchWriter, run_alone, run_grouped, run_write
 from server.store.dialect import upsert_insert
 from server.store.models import HealthSampleRow, InventoryReportRow
 
@@ -64,31 +64,17 @@ class ReportService:
             validate_health(sample)
         now = self._clock()
         fresh = _first_of_each(samples)
-        rows = [_health_values(identity.device_id, sample, now) for sample in fresh]
+        if fresh:
+            # Set-based with the other agents' health reports of the writer's batch (one
+            # transaction per batch).
+            report = _HealthReport(identity.device_id, fresh, now)
+            await run_grouped(self._writer, self._sessions, _store_health_reports, report)
+        else:
 
-        async def store(session: AsyncSession) -> None:
-            if not fresh:
+            async def touch(session: AsyncSession) -> None:
                 await touch_in(session, identity.device_id, now)
-                return
-            # Core (no ORM objects): one statement for the batch's samples, returning those
-            # stored now (a report id stored before is left as it was).
-            insert = (
-                upsert_insert(session, _HEALTH_SAMPLES)
-                .on_conflict_do_nothing(
-                    index_elements=[_HEALTH_SAMPLES.c.device_id, _HEALTH_SAMPLES.c.report_id]
-                )
-                .returning(_HEALTH_SAMPLES.c.report_id)
-            )
-            stored = set((await (await session.connection()).execute(insert, rows)).scalars())
-            await record_health_in(
-                session,
-                identity.device_id,
-                [sample for sample in fresh if sample.report_id in stored],
-                now,
-            )
 
-        # Batched with other agents' small writes (one transaction per batch).
-        await run_write(self._writer, self._sessions, store)
+            await run_write(self._writer, self._sessions, touch)
         return [sample.report_id for sample in samples]
 
     async def store_inventory(
@@ -181,6 +167,60 @@ async def _store_sections(
         await inventory.save_section(
             session, device_id, inventory.LICENCES, licences.licences_hash, licences, now
         )
+
+
+@dataclass(frozen=True)
+class _HealthReport:
+    device_id: str
+    samples: list[HealthSample]  # each report id once
+    received_at: datetime
+
+
+async def _store_health_reports(session: AsyncSession, reports: list[_HealthReport]) -> list[None]:
+    """Store many devices' health reports with a few statements for all of them.
+
+    A device with several reports in the list has them stored and judged one after the
+    other, as if each had its own transaction: in rounds of at most one report per device.
+    """
+    pending = reports
+    while pending:
+        round_: list[_HealthReport] = []
+        later: list[_HealthReport] = []
+        devices: set[str] = set()
+        for report in pending:
+            (later if report.device_id in devices else round_).append(report)
+            devices.add(report.device_id)
+        # Core (no ORM objects), one statement: the samples stored now come back (a report
+        # id stored before is left as it was).
+        insert = (
+            upsert_insert(session, _HEALTH_SAMPLES)
+            .on_conflict_do_nothing(
+                index_elements=[_HEALTH_SAMPLES.c.device_id, _HEALTH_SAMPLES.c.report_id]
+            )
+            .returning(_HEALTH_SAMPLES.c.device_id, _HEALTH_SAMPLES.c.report_id)
+        )
+        rows = [
+            _health_values(report.device_id, sample, report.received_at)
+            for report in round_
+            for sample in report.samples
+        ]
+        stored = {
+            (row.device_id, row.report_id)
+            for row in await (await session.connection()).execute(insert, rows)
+        }
+        await record_health_in(
+            session,
+            [
+                ReceivedHealth(
+                    report.device_id,
+                    [s for s in report.samples if (report.device_id, s.report_id) in stored],
+                    report.received_at,
+                )
+                for report in round_
+            ],
+        )
+        pending = later
+    return [None] * len(reports)
 
 
 def _first_of_each(reports: Iterable[_Report]) -> list[_Report]:

@@ -13,6 +13,13 @@ A job that raises makes the whole batch roll back; the batch is then run again o
 transaction, so that only the failing job's caller sees its error and every other job is
 stored exactly once.
 
+Many jobs of one kind can also be done set-based: ``submit_grouped(job, item)`` passes the
+item to ``job``, a function of the session and a list of items called once per batch with
+every item submitted with that same function (in submission order, at the place of the
+first), which returns one result per item. A batch of two hundred health reports is then a
+handful of statements instead of a handful per report. On a failure a grouped item is run
+again alone, as a group of one.
+
 Callers wait for their batch's commit. Only the writer task touches the database, so a
 cancelled request never leaves a transaction half-done: a caller cancelled before its job
 started drops the job (nothing stored, nothing answered: the agent sends it again), one
@@ -38,7 +45,10 @@ from server.store.database import begin_write
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 Job = Callable[[AsyncSession], Awaitable[T]]
+# A set-based job: every item of a batch at once, one result per item (in the same order).
+GroupedJob = Callable[[AsyncSession, list[Item]], Awaitable[list[T]]]
 
 MAX_BATCH = 200
 
@@ -49,8 +59,10 @@ class WriterStopped(RuntimeError):
 
 @dataclass
 class _Item:
-    job: Job[Any]
+    job: Job[Any] | None
     future: asyncio.Future[Any]
+    grouped: GroupedJob[Any, Any] | None = None
+    item: Any = None
 
 
 class BatchWriter:
@@ -91,6 +103,16 @@ class BatchWriter:
         # A caller that gives up (cancelled: the agent hung up or its deadline passed) cancels
         # the future: a job not yet started is then dropped (nothing was stored, the agent
         # was not answered and will send it again); a started one runs to its commit.
+        return await future
+
+    async def submit_grouped(self, job: GroupedJob[Item, T], item: Item) -> T:
+        """Run ``job`` on ``item`` together with the other items submitted with ``job`` in
+        the same batch; return ``item``'s result once that batch committed (see ``submit``)."""
+        if self._stopping or self._task is None or self._task.done():
+            raise WriterStopped("the collector is not accepting writes")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Item(None, future, job, item))
+        self._wake.set()
         return await future
 
     async def alone(self, job: Job[T]) -> T:
@@ -184,9 +206,24 @@ class BatchWriter:
             _answer(item, result)
 
     async def _transaction(self, batch: list[_Item]) -> list[Any]:
+        groups: dict[GroupedJob[Any, Any], list[int]] = {}
+        for index, item in enumerate(batch):
+            if item.grouped is not None:
+                groups.setdefault(item.grouped, []).append(index)
+        results: list[Any] = [None] * len(batch)
         async with self._sessions.begin() as session:
             await begin_write(session)
-            return [await item.job(session) for item in batch]
+            for index, item in enumerate(batch):
+                if item.job is not None:
+                    results[index] = await item.job(session)
+                elif item.grouped is not None and groups[item.grouped][0] == index:
+                    places = groups[item.grouped]
+                    answers = await item.grouped(session, [batch[place].item for place in places])
+                    if len(answers) != len(places):
+                        raise RuntimeError("a grouped job must return one result per item")
+                    for place, answer in zip(places, answers, strict=True):
+                        results[place] = answer
+        return results
 
 
 def _answer(item: _Item, result: Any) -> None:
@@ -210,6 +247,22 @@ async def run_write(
     async with sessions.begin() as session:
         await begin_write(session)
         return await job(session)
+
+
+async def run_grouped(
+    writer: BatchWriter | None,
+    sessions: async_sessionmaker[AsyncSession],
+    job: GroupedJob[Item, T],
+    item: Item,
+) -> T:
+    """Run ``job`` on ``item`` through ``writer`` (with the batch's other items of ``job``),
+    or on ``item`` alone in a write transaction of its own without one."""
+    if writer is not None:
+        return await writer.submit_grouped(job, item)
+    async with sessions.begin() as session:
+        await begin_write(session)
+        (result,) = await job(session, [item])
+        return result
 
 
 async def run_alone(

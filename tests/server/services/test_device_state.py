@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 
@@ -10,6 +11,8 @@ from sqlalchemy import select
 from server.services.device_events import recent_events
 from server.services.device_state import PresenceSweep
 from server.services.health_state import HealthState
+from server.services.reports import ReportService
+from server.store.batch import BatchWriter
 from server.store.models import DeviceRow
 from tests.server.services.support import Collector, health
 
@@ -178,3 +181,39 @@ async def test_a_health_report_never_moves_last_seen_backwards(collector: Collec
     await collector.reports.store_health(identity, [health("b", collector.clock.now)])
     row = await device_row(collector, identity.device_id)
     assert row.last_seen_at == collector.clock.now
+
+
+async def test_reports_batched_by_the_writer_are_judged_as_if_one_by_one(
+    collector: Collector,
+) -> None:
+    (_, first), (_, second) = await collector.enroll(), await collector.enroll()
+    writer = BatchWriter(collector.sessions)
+    writer.start()
+    reports = ReportService(collector.sessions, collector.clock, writer)
+    t0 = collector.clock.now
+    # All queued before the writer task runs again: one batch, the first device's in order.
+    pending = [
+        reports.store_health(first, [health("a", t0, disk=99.0)]),
+        reports.store_health(second, [health("x", t0, disk=95.0)]),
+        reports.store_health(first, [health("b", t0 + timedelta(minutes=1))]),
+        reports.store_health(first, [health("c", t0 + timedelta(minutes=2), disk=93.0)]),
+    ]
+    tasks = [asyncio.create_task(call) for call in pending]
+    assert [await task for task in tasks] == [["a"], ["x"], ["b"], ["c"]]
+    await writer.stop()
+    assert writer.batches == 1
+    async with collector.sessions() as session:
+        events = await recent_events(session, first.device_id)
+    assert [(e.details.get("from"), e.details.get("to")) for e in events] == [
+        ("ok", "warning"),
+        ("critical", "ok"),
+        ("ok", "critical"),
+        (None, None),
+    ]
+    row = await device_row(collector, first.device_id)
+    assert (row.health_summary, row.last_seen_at) == ("/ is 93 % full", t0)
+    other = await device_row(collector, second.device_id)
+    assert (HealthState(other.health_state), other.health_summary) == (
+        HealthState.WARNING,
+        "/ is 95 % full",
+    )

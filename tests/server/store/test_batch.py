@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.services.errors import NotFound
-from server.store.batch import BatchWriter, Job, WriterStopped, run_write
+from server.store.batch import BatchWriter, Job, WriterStopped, run_grouped, run_write
 from server.store.database import create_engine, session_factory
 
 
@@ -155,3 +155,67 @@ async def test_a_job_whose_caller_gave_up_before_it_started_is_dropped(
     await writer.stop()
     assert await stored(sessions) == {"kept": 2}
     assert writer.dropped == 1
+
+
+class InsertMany:
+    """A set-based job: every key of the batch in one statement; records each call."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    async def __call__(self, session: AsyncSession, keys: list[str]) -> list[str]:
+        self.calls.append(list(keys))
+        if "bad" in keys:
+            await session.execute(text("INSERT INTO t (k, v) VALUES ('half', 0)"))
+            raise NotFound("no such thing")
+        await session.execute(
+            text("INSERT INTO t (k, v) VALUES (:k, :v)"), [{"k": k, "v": len(k)} for k in keys]
+        )
+        return [key.upper() for key in keys]
+
+
+async def test_grouped_items_of_a_batch_are_stored_by_one_call_beside_plain_jobs(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    many = InsertMany()
+    writer = BatchWriter(sessions, max_batch=50)
+    writer.start()
+    results = await asyncio.gather(
+        *(writer.submit_grouped(many, f"g{i}") for i in range(60)),
+        writer.submit(insert("plain", 7)),
+    )
+    await writer.stop()
+    assert results == [f"G{i}" for i in range(60)] + ["plain"]
+    assert sorted(key for call in many.calls for key in call) == sorted(f"g{i}" for i in range(60))
+    assert len(many.calls) == 2  # 61 jobs: a batch of 50 and one of 11, one call each
+    assert await stored(sessions) == {"plain": 7} | {f"g{i}": len(f"g{i}") for i in range(60)}
+
+
+async def test_a_failing_grouped_call_is_run_again_item_by_item(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    many = InsertMany()
+    writer = BatchWriter(sessions)
+    writer.start()
+    outcome = await asyncio.gather(
+        writer.submit_grouped(many, "a"),
+        writer.submit_grouped(many, "bad"),
+        writer.submit(insert("plain", 1)),
+        writer.submit_grouped(many, "b"),
+        return_exceptions=True,
+    )
+    await writer.stop()
+    assert outcome[0] == "A" and outcome[2] == "plain" and outcome[3] == "B"
+    assert isinstance(outcome[1], NotFound)
+    assert many.calls[0] == ["a", "bad", "b"]
+    assert sorted(many.calls[1:]) == [["a"], ["b"], ["bad"]]
+    assert await stored(sessions) == {"a": 1, "b": 1, "plain": 1}
+
+
+async def test_without_a_writer_a_grouped_item_runs_alone(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    many = InsertMany()
+    assert await run_grouped(None, sessions, many, "solo") == "SOLO"
+    assert many.calls == [["solo"]]
+    assert await stored(sessions) == {"solo": 4}
