@@ -14,13 +14,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from server.services.records import (
     InventorySnapshot,
@@ -261,6 +263,32 @@ def link_key(package: SoftwarePackage) -> LinkKey:
     )
 
 
+_LINKS = _table(DeviceSoftwareRow)
+_TITLES = _table(SoftwareTitleRow)
+# Statements built once: SQLAlchemy then finds their compiled form without deriving a cache
+# key from a new statement object each time (a few of these run per inventory).
+_STORED_LINKS = (
+    select(
+        _LINKS.c.id,
+        _TITLES.c.name,
+        _TITLES.c.publisher,
+        _TITLES.c.source,
+        _LINKS.c.version,
+        _LINKS.c.architecture,
+        _LINKS.c.identifier,
+        _LINKS.c.install_time,
+    )
+    .join(_TITLES, _TITLES.c.id == _LINKS.c.title_id)
+    .where(_LINKS.c.device_id == bindparam("device_id"))
+)
+_INSERT_LINKS = insert(_LINKS)
+_UPDATE_INSTALL_TIME = (
+    update(_LINKS)
+    .where(_LINKS.c.id == bindparam("link_id"))
+    .values(install_time=bindparam("new_install_time"))
+)
+
+
 async def store_software(
     session: AsyncSession, device_id: str, packages: Sequence[SoftwarePackage]
 ) -> Changes:
@@ -268,48 +296,33 @@ async def store_software(
     wanted: dict[LinkKey, SoftwarePackage] = {}
     for package in packages:
         wanted.setdefault(link_key(package), package)
-    links, titles = _table(DeviceSoftwareRow), _table(SoftwareTitleRow)
-    stored = await session.execute(
-        select(
-            links.c.id,
-            titles.c.name,
-            titles.c.publisher,
-            titles.c.source,
-            links.c.version,
-            links.c.architecture,
-            links.c.identifier,
-            links.c.install_time,
-        )
-        .join(titles, titles.c.id == links.c.title_id)
-        .where(links.c.device_id == device_id)
-    )
+    stored = await session.execute(_STORED_LINKS, {"device_id": device_id})
     found = difference(
         ((row[0], cast(LinkKey, tuple(row[1:7])), row[7]) for row in stored),
         {key: package.install_time for key, package in wanted.items()},
     )
     connection = await session.connection()
-    title_ids = await ensure_titles(session, [wanted[key] for key, _ in found.added])
     if found.added:
+        added = [wanted[key] for key, _ in found.added]
+        title_ids = await ensure_titles(session, added)
         await connection.execute(
-            insert(links),
+            _INSERT_LINKS,
             [
                 {
                     "device_id": device_id,
-                    "title_id": title_ids[title_key(wanted[key])],
-                    "version": wanted[key].version,
-                    "architecture": wanted[key].architecture,
-                    "identifier": wanted[key].identifier,
+                    "title_id": title_ids[package.name, package.publisher, package.source],
+                    "version": package.version,
+                    "architecture": package.architecture,
+                    "identifier": package.identifier,
                     "install_time": install_time,
                 }
-                for key, install_time in found.added
+                for package, (_, install_time) in zip(added, found.added, strict=True)
             ],
         )
-    await _delete_ids(connection, links, found.removed)
+    await _delete_ids(connection, _LINKS, found.removed)
     if found.changed:
         await connection.execute(
-            update(links)
-            .where(links.c.id == bindparam("link_id"))
-            .values(install_time=bindparam("new_install_time")),
+            _UPDATE_INSTALL_TIME,
             [{"link_id": i, "new_install_time": when} for i, when in found.changed],
         )
     return Changes(len(found.added), len(found.removed), len(found.changed))
@@ -319,50 +332,158 @@ def title_key(package: SoftwarePackage) -> str:
     return content_key(package.name, package.publisher, package.source)
 
 
+TitleNames = tuple[str, str, str]  # name, publisher, source
+
+
 async def ensure_titles(
     session: AsyncSession, packages: Sequence[SoftwarePackage]
-) -> dict[str, int]:
-    """The title id of each package (by title key), creating the titles not yet known.
+) -> dict[TitleNames, int]:
+    """The title id of each package (by name, publisher, source), creating those not known.
 
-    One INSERT … ON CONFLICT DO NOTHING for all (in key order, so concurrent writers take
-    the same locks in the same order), then one SELECT per CHUNK keys for the ids.
+    Ids come from the in-process cache of ids already committed (``KnownIds``) when it has
+    them. For the others: one INSERT … ON CONFLICT DO NOTHING (in key order, so concurrent
+    writers take the same locks in the same order), then one SELECT per CHUNK keys for the
+    ids, which the cache learns once this transaction commits.
     """
-    rows = {
-        title_key(package): {
-            "title_key": title_key(package),
-            "name": package.name,
-            "publisher": package.publisher,
-            "source": package.source,
-        }
-        for package in packages
-    }
-    if not rows:
-        return {}
-    titles = _table(SoftwareTitleRow)
-    connection = await session.connection()
-    await connection.execute(
-        upsert_insert(session, titles).on_conflict_do_nothing(index_elements=["title_key"]),
-        [rows[key] for key in sorted(rows)],
-    )
-    return await _ids_by_key(connection, titles, titles.c.title_key, sorted(rows))
+    known = KnownIds.of(session, "titles")
+    ids: dict[TitleNames, int] = {}
+    missing: dict[str, dict[str, str]] = {}
+    names_of: dict[str, TitleNames] = {}
+    for package in packages:
+        names = (package.name, package.publisher, package.source)
+        if names in ids:
+            continue
+        found = known.get(names)
+        if found is not None:
+            ids[names] = found
+            continue
+        key = content_key(*names)
+        if key not in missing:
+            names_of[key] = names
+            missing[key] = {
+                "title_key": key,
+                "name": package.name,
+                "publisher": package.publisher,
+                "source": package.source,
+            }
+    if missing:
+        by_key = await _ensure_rows(session, _TITLES, "title_key", missing)
+        for key, row_id in by_key.items():
+            ids[names_of[key]] = row_id
+            known.learn(session, names_of[key], row_id)
+    return ids
 
 
-async def _ids_by_key(
-    connection: AsyncConnection, table: Table, key_column: Any, keys: Sequence[str]
+async def _ensure_rows(
+    session: AsyncSession, table: Table, key_name: str, rows: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, int]:
+    """Insert the rows (by unique key) not there yet; the id of every one, by key."""
+    connection = await session.connection()
+    keys = sorted(rows)
+    await connection.execute(
+        _statement(
+            session, ("ensure", table.name), lambda: _insert_missing(session, table, key_name)
+        ),
+        [rows[key] for key in keys],
+    )
+    key_column = table.c[key_name]
+    ids_of = _statement(
+        session,
+        ("ids", table.name),
+        lambda: select(key_column, table.c.id).where(
+            key_column.in_(bindparam("keys", expanding=True))
+        ),
+    )
     ids: dict[str, int] = {}
     for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        result = await connection.execute(
-            select(key_column, table.c.id).where(key_column.in_(chunk))
-        )
+        result = await connection.execute(ids_of, {"keys": keys[start : start + CHUNK]})
         ids.update({key: row_id for key, row_id in result})
     return ids
 
 
+def _insert_missing(session: AsyncSession, table: Table, key_name: str) -> Any:
+    return upsert_insert(session, table).on_conflict_do_nothing(index_elements=[key_name])
+
+
+_STATEMENTS: dict[tuple[str, Hashable], Any] = {}
+
+
+def _statement(session: AsyncSession, name: Hashable, build: Callable[[], Any]) -> Any:
+    """A statement built once per database dialect (see ``_STORED_LINKS``)."""
+    key = (session.get_bind().dialect.name, name)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _STATEMENTS[key] = build()
+    return statement
+
+
 async def _delete_ids(connection: AsyncConnection, table: Table, ids: Sequence[int]) -> None:
+    statement = _DELETES.get(table.name)
+    if statement is None:
+        statement = _DELETES[table.name] = delete(table).where(
+            table.c.id.in_(bindparam("ids", expanding=True))
+        )
     for start in range(0, len(ids), CHUNK):
-        await connection.execute(delete(table).where(table.c.id.in_(ids[start : start + CHUNK])))
+        await connection.execute(statement, {"ids": ids[start : start + CHUNK]})
+
+
+_DELETES: dict[str, Any] = {}
+
+
+class KnownIds:
+    """Ids of shared rows (software titles, declared licences) this process saw committed.
+
+    Titles and licences are never deleted or changed once stored, so an id seen committed
+    stays right, whichever collector stored it. Ids found inside a transaction are learnt only
+    when it commits: one rolled back may have inserted them, and its ids would be reused.
+    One cache per database engine and kind, emptied when it reaches ``MAX_KNOWN`` ids.
+    """
+
+    MAX_KNOWN = 100_000
+
+    def __init__(self) -> None:
+        self._ids: dict[Hashable, int] = {}
+
+    @classmethod
+    def of(cls, session: AsyncSession, kind: str) -> KnownIds:
+        engine = session.get_bind()
+        caches = _KNOWN.get(engine)
+        if caches is None:
+            caches = _KNOWN[engine] = {}
+        cache = caches.get(kind)
+        if cache is None:
+            cache = caches[kind] = cls()
+        return cache
+
+    def get(self, key: Hashable) -> int | None:
+        return self._ids.get(key)
+
+    def learn(self, session: AsyncSession, key: Hashable, row_id: int) -> None:
+        """Know ``key`` as ``row_id`` once ``session``'s transaction commits."""
+        pending: list[tuple[KnownIds, Hashable, int]] = session.info.setdefault(_PENDING, [])
+        pending.append((self, key, row_id))
+
+    def _add(self, key: Hashable, row_id: int) -> None:
+        if len(self._ids) >= self.MAX_KNOWN:
+            self._ids.clear()
+        self._ids[key] = row_id
+
+
+_KNOWN: weakref.WeakKeyDictionary[Any, dict[str, KnownIds]] = weakref.WeakKeyDictionary()
+_PENDING = "parc_known_ids_pending"
+
+
+@event.listens_for(Session, "after_commit")
+def _learn_committed(session: Session) -> None:
+    for cache, key, row_id in session.info.pop(_PENDING, ()):
+        cache._add(key, row_id)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_uncommitted(session: Session, transaction: SessionTransaction) -> None:
+    # After a rollback, or a session closed without committing: those ids may not exist.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 # --- licences ---------------------------------------------------------------------------------
@@ -377,6 +498,27 @@ async def store_licences(session: AsyncSession, device_id: str, licences: Licenc
     )
 
 
+_ACTIVATIONS = _table(DeviceActivationRow)
+_STORED_ACTIVATIONS = select(
+    _ACTIVATIONS.c.id,
+    _ACTIVATIONS.c.product,
+    _ACTIVATIONS.c.name,
+    _ACTIVATIONS.c.channel,
+    _ACTIVATIONS.c.state,
+    _ACTIVATIONS.c.partial_product_key,
+).where(_ACTIVATIONS.c.device_id == bindparam("device_id"))
+_INSERT_ACTIVATIONS = insert(_ACTIVATIONS)
+_UPDATE_ACTIVATIONS = (
+    update(_ACTIVATIONS)
+    .where(_ACTIVATIONS.c.id == bindparam("row_id"))
+    .values(
+        channel=bindparam("new_channel"),
+        state=bindparam("new_state"),
+        partial_product_key=bindparam("new_key"),
+    )
+)
+
+
 async def _store_activations(
     session: AsyncSession, device_id: str, activations: Sequence[ProductActivation]
 ) -> Changes:
@@ -386,18 +528,12 @@ async def _store_activations(
             (activation.product, activation.name),
             (activation.channel, activation.state, activation.partial_product_key),
         )
-    table = _table(DeviceActivationRow)
-    c = table.c
-    stored = await session.execute(
-        select(c.id, c.product, c.name, c.channel, c.state, c.partial_product_key).where(
-            c.device_id == device_id
-        )
-    )
+    stored = await session.execute(_STORED_ACTIVATIONS, {"device_id": device_id})
     found = difference(((r[0], (r[1], r[2]), (r[3], r[4], r[5])) for r in stored), wanted)
     connection = await session.connection()
     if found.added:
         await connection.execute(
-            insert(table),
+            _INSERT_ACTIVATIONS,
             [
                 {
                     "device_id": device_id,
@@ -410,16 +546,10 @@ async def _store_activations(
                 for (product, name), (channel, state, key) in found.added
             ],
         )
-    await _delete_ids(connection, table, found.removed)
+    await _delete_ids(connection, _ACTIVATIONS, found.removed)
     if found.changed:
         await connection.execute(
-            update(table)
-            .where(c.id == bindparam("row_id"))
-            .values(
-                channel=bindparam("new_channel"),
-                state=bindparam("new_state"),
-                partial_product_key=bindparam("new_key"),
-            ),
+            _UPDATE_ACTIVATIONS,
             [
                 {"row_id": i, "new_channel": ch, "new_state": st, "new_key": key}
                 for i, (ch, st, key) in found.changed
@@ -432,41 +562,47 @@ def licence_key(licence: PackageLicence) -> str:
     return content_key(licence.source, licence.spdx, licence.declared)
 
 
+_LICENCE_LINKS = _table(DevicePackageLicenceRow)
+_TERMS = _table(DeclaredLicenceRow)
+_STORED_LICENCE_LINKS = (
+    select(_LICENCE_LINKS.c.id, _LICENCE_LINKS.c.package, _TERMS.c.source, _TERMS.c.licence_key)
+    .join(_TERMS, _TERMS.c.id == _LICENCE_LINKS.c.licence_id)
+    .where(_LICENCE_LINKS.c.device_id == bindparam("device_id"))
+)
+_INSERT_LICENCE_LINKS = insert(_LICENCE_LINKS)
+_UPDATE_LICENCE_LINKS = (
+    update(_LICENCE_LINKS)
+    .where(_LICENCE_LINKS.c.id == bindparam("row_id"))
+    .values(licence_id=bindparam("new_licence_id"))
+)
+
+
 async def _store_package_licences(
     session: AsyncSession, device_id: str, licences: Sequence[PackageLicence]
 ) -> Changes:
     wanted: dict[tuple[str, str], PackageLicence] = {}
     for licence in licences:
         wanted.setdefault((licence.package, licence.source), licence)
-    links, terms = _table(DevicePackageLicenceRow), _table(DeclaredLicenceRow)
-    stored = await session.execute(
-        select(links.c.id, links.c.package, terms.c.source, terms.c.licence_key)
-        .join(terms, terms.c.id == links.c.licence_id)
-        .where(links.c.device_id == device_id)
-    )
-    found = difference(
-        ((r[0], (r[1], r[2]), r[3]) for r in stored),
-        {key: licence_key(licence) for key, licence in wanted.items()},
-    )
+    stored = await session.execute(_STORED_LICENCE_LINKS, {"device_id": device_id})
+    keys = {key: licence_key(licence) for key, licence in wanted.items()}
+    found = difference(((r[0], (r[1], r[2]), r[3]) for r in stored), keys)
     needed = {key for _, key in found.added} | {key for _, key in found.changed}
     ids = await _ensure_licences(
-        session, [licence for licence in wanted.values() if licence_key(licence) in needed]
+        session, [licence for key, licence in wanted.items() if keys[key] in needed]
     )
     connection = await session.connection()
     if found.added:
         await connection.execute(
-            insert(links),
+            _INSERT_LICENCE_LINKS,
             [
                 {"device_id": device_id, "package": package, "licence_id": ids[key]}
                 for (package, _), key in found.added
             ],
         )
-    await _delete_ids(connection, links, found.removed)
+    await _delete_ids(connection, _LICENCE_LINKS, found.removed)
     if found.changed:
         await connection.execute(
-            update(links)
-            .where(links.c.id == bindparam("row_id"))
-            .values(licence_id=bindparam("new_licence_id")),
+            _UPDATE_LICENCE_LINKS,
             [{"row_id": i, "new_licence_id": ids[key]} for i, key in found.changed],
         )
     return Changes(len(found.added), len(found.removed), len(found.changed))
@@ -475,21 +611,27 @@ async def _store_package_licences(
 async def _ensure_licences(
     session: AsyncSession, licences: Sequence[PackageLicence]
 ) -> dict[str, int]:
-    rows = {
-        licence_key(licence): {
-            "licence_key": licence_key(licence),
+    """The id of each licence (by licence key), creating those not stored yet (as titles)."""
+    known = KnownIds.of(session, "licences")
+    ids: dict[str, int] = {}
+    missing: dict[str, dict[str, str]] = {}
+    for licence in licences:
+        key = licence_key(licence)
+        if key in ids or key in missing:
+            continue
+        found = known.get(key)
+        if found is not None:
+            ids[key] = found
+            continue
+        missing[key] = {
+            "licence_key": key,
             "source": licence.source,
             "spdx": licence.spdx,
             "declared": licence.declared,
         }
-        for licence in licences
-    }
-    if not rows:
-        return {}
-    terms = _table(DeclaredLicenceRow)
-    connection = await session.connection()
-    await connection.execute(
-        upsert_insert(session, terms).on_conflict_do_nothing(index_elements=["licence_key"]),
-        [rows[key] for key in sorted(rows)],
-    )
-    return await _ids_by_key(connection, terms, terms.c.licence_key, sorted(rows))
+    if missing:
+        by_key = await _ensure_rows(session, _TERMS, "licence_key", missing)
+        for key, row_id in by_key.items():
+            ids[key] = row_id
+            known.learn(session, key, row_id)
+    return ids
