@@ -25,6 +25,10 @@ HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
+# A page that shows a secret once (a new token, a one-time password) is never stored: neither
+# by the browser (back button) nor by anything in between.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
 # (path, label, action the principal needs to see it)
 NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("/", "Fleet", access.DEVICES_READ),

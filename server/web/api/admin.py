@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from server.services import access
-from server.services.records import ApiTokenInfo, AuditEvent, UserInfo
+from server.services.records import ApiTokenInfo, UserInfo
 from server.web.admin_rules import (
     DEFAULT_TOKEN_EXPIRY_DAYS,
     MAX_TOKEN_EXPIRY_DAYS,
@@ -24,7 +24,7 @@ from server.web.admin_rules import (
     token_state,
     visible_api_token,
 )
-from server.web.api.v1 import ERROR_RESPONSES
+from server.web.api.v1 import ERROR_RESPONSES, NO_STORE
 from server.web.auth import ApiPrincipal, Context, client_address
 from server.web.context import WebContext
 from server.web.ids import RowId
@@ -36,7 +36,6 @@ CONFLICT: dict[int | str, dict[str, object]] = {
 BAD_INPUT: dict[int | str, dict[str, object]] = {
     400: {"description": "bad input (a malformed username, an unprintable name)"}
 }
-NO_STORE = "no-store"
 
 router = APIRouter(prefix="/api/v1", responses={**ERROR_RESPONSES, **BAD_INPUT})
 
@@ -174,6 +173,8 @@ class AuditOut(BaseModel):
     """One audit record: who (``actor`` reference and ``actor_name``), what, to what, when,
     from where. ``details`` never holds secrets."""
 
+    model_config = ConfigDict(from_attributes=True)  # read from an AuditEvent
+
     id: int
     time: datetime
     actor: str
@@ -184,21 +185,6 @@ class AuditOut(BaseModel):
     tenant_id: int | None
     address: str
     details: dict[str, object]
-
-    @classmethod
-    def of(cls, event: AuditEvent) -> AuditOut:
-        return cls(
-            id=event.id,
-            time=event.time,
-            actor=event.actor,
-            actor_name=event.actor_name,
-            action=event.action,
-            target_type=event.target_type,
-            target_id=event.target_id,
-            tenant_id=event.tenant_id,
-            address=event.address,
-            details=event.details,
-        )
 
 
 class AuditPage(BaseModel):
@@ -398,6 +384,6 @@ async def list_audit(
     events = await ctx.audit.list(where)
     more = len(events) == limit
     return AuditPage(
-        events=[AuditOut.of(event) for event in events],
+        events=[AuditOut.model_validate(event) for event in events],
         next_before_id=events[-1].id if more and events else None,
     )

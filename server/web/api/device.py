@@ -11,16 +11,14 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from server.services import access
-from server.services.device_events import DeviceEvent
 from server.services.device_series import DeviceSeries
 from server.services.devices import MAX_SOFTWARE_PAGE, MAX_SOFTWARE_SEARCH
 from server.services.records import (
     HealthSample,
     InventorySnapshot,
-    LicenceFacts,
     PackageLicence,
     ProductActivation,
     SoftwarePackage,
@@ -91,32 +89,22 @@ class LicencesOut(BaseModel):
     """Windows and Office activation (never more than the key's last five characters) and
     package licences with their SPDX identifier where known."""
 
+    model_config = ConfigDict(from_attributes=True)  # read from LicenceFacts
+
     activations: list[ProductActivation]
     packages: list[PackageLicence]
-
-    @classmethod
-    def of(cls, facts: LicenceFacts) -> LicencesOut:
-        return cls(activations=list(facts.activations), packages=list(facts.packages))
 
 
 class EventOut(BaseModel):
     """Something that happened to the device (not who did it: that is the audit log)."""
+
+    model_config = ConfigDict(from_attributes=True)  # read from a DeviceEvent
 
     id: int
     time: datetime
     kind: str
     message: str
     details: dict[str, Any]
-
-    @classmethod
-    def of(cls, event: DeviceEvent) -> EventOut:
-        return cls(
-            id=event.id,
-            time=event.time,
-            kind=event.kind,
-            message=event.message,
-            details=dict(event.details),
-        )
 
 
 class SeriesLineOut(BaseModel):
@@ -214,7 +202,7 @@ async def get_software(
 async def get_licences(ctx: Context, principal: ApiPrincipal, device_id: str) -> LicencesOut:
     """Activation states and package licences."""
     await visible_device(ctx, principal, device_id)
-    return LicencesOut.of(await ctx.devices.licences(device_id))
+    return LicencesOut.model_validate(await ctx.devices.licences(device_id))
 
 
 @router.get(f"{DEVICE}/events", tags=["device"], responses=NOT_FOUND)
@@ -226,7 +214,7 @@ async def get_events(
 ) -> list[EventOut]:
     """The newest events, newest first."""
     await visible_device(ctx, principal, device_id)
-    return [EventOut.of(event) for event in await ctx.devices.events(device_id, limit)]
+    return [EventOut.model_validate(event) for event in await ctx.devices.events(device_id, limit)]
 
 
 @router.get(f"{DEVICE}/series", tags=["device"], responses=NOT_FOUND)

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from server.services import access
 from server.services.fleet_queries import (
@@ -18,8 +18,6 @@ from server.services.fleet_queries import (
     MAX_ID,
     MAX_PER_PAGE,
     MAX_TEXT,
-    FleetDevice,
-    TenantHealth,
     parse_device_query,
 )
 from server.web.api.v1 import ERROR_RESPONSES
@@ -37,7 +35,9 @@ Short = Annotated[str, Query(max_length=32)]
 class DeviceOut(BaseModel):
     """A device as listed. ``state``: ok, warning, critical or offline."""
 
-    id: str
+    model_config = ConfigDict(from_attributes=True)  # read from a FleetDevice
+
+    id: str = Field(validation_alias="device_id")
     hostname: str
     tenant_id: int
     tenant: str
@@ -53,27 +53,6 @@ class DeviceOut(BaseModel):
     serial_number: str
     agent_version: str
     tags: list[str]
-
-    @classmethod
-    def of(cls, device: FleetDevice) -> DeviceOut:
-        return cls(
-            id=device.device_id,
-            hostname=device.hostname,
-            tenant_id=device.tenant_id,
-            tenant=device.tenant,
-            site_id=device.site_id,
-            site=device.site,
-            state=device.state,
-            health_summary=device.health_summary,
-            online=device.online,
-            last_seen_at=device.last_seen_at,
-            os_name=device.os_name,
-            os_version=device.os_version,
-            form_factor=device.form_factor,
-            serial_number=device.serial_number,
-            agent_version=device.agent_version,
-            tags=list(device.tags),
-        )
 
 
 class DeviceListOut(BaseModel):
@@ -92,6 +71,8 @@ class DeviceListOut(BaseModel):
 class TenantHealthOut(BaseModel):
     """How many devices of a tenant are in each state."""
 
+    model_config = ConfigDict(from_attributes=True)  # read from a TenantHealth
+
     tenant_id: int
     tenant: str
     total: int
@@ -101,20 +82,6 @@ class TenantHealthOut(BaseModel):
     warning: int
     critical: int
     worst: str
-
-    @classmethod
-    def of(cls, item: TenantHealth) -> TenantHealthOut:
-        return cls(
-            tenant_id=item.tenant_id,
-            tenant=item.tenant,
-            total=item.total,
-            online=item.online,
-            offline=item.offline,
-            ok=item.ok,
-            warning=item.warning,
-            critical=item.critical,
-            worst=item.worst,
-        )
 
 
 class FleetOverviewOut(BaseModel):
@@ -169,7 +136,7 @@ async def list_devices(
     )
     result = await fleet.list_page(query, ctx.access.visible_tenants(principal))
     return DeviceListOut(
-        devices=[DeviceOut.of(device) for device in result.devices],
+        devices=[DeviceOut.model_validate(device) for device in result.devices],
         page=result.page,
         limit=result.per_page,
         total=result.total,
@@ -185,8 +152,8 @@ async def fleet_overview(ctx: Context, fleet: Fleet, principal: ApiPrincipal) ->
     ctx.access.require(principal, access.DEVICES_READ)
     overview = await fleet.overview(ctx.access.visible_tenants(principal))
     return FleetOverviewOut(
-        tenants=[TenantHealthOut.of(item) for item in overview.tenants],
-        totals=TenantHealthOut.of(overview.totals),
-        problems=[DeviceOut.of(device) for device in overview.problems],
+        tenants=[TenantHealthOut.model_validate(item) for item in overview.tenants],
+        totals=TenantHealthOut.model_validate(overview.totals),
+        problems=[DeviceOut.model_validate(device) for device in overview.problems],
         problem_count=overview.problem_count,
     )

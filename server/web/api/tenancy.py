@@ -13,9 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from server.services import access
 from server.services.errors import InvalidArgument, NotFound
-from server.services.records import IssuedToken, SiteSummary, TenantSummary, TokenInfo
+from server.services.records import IssuedToken
 from server.services.tokens import parse_duration
-from server.web.api.v1 import ERROR_RESPONSES
+from server.web.api.v1 import ERROR_RESPONSES, NO_STORE
 from server.web.auth import ApiPrincipal, Context, client_address
 from server.web.enrol_commands import enrol_command
 from server.web.ids import RowId
@@ -34,13 +34,14 @@ NAME_REFUSED: dict[int | str, dict[str, object]] = {
     400: {"description": "a name that is blank or not printable text"}
 }
 TAKEN: dict[int | str, dict[str, object]] = {409: {"description": "the name is taken"}}
-NO_STORE = "no-store"
 
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 
 
 class SiteOut(BaseModel):
     """A site and how many enrolled (not revoked) devices it has."""
+
+    model_config = ConfigDict(from_attributes=True)  # read from a SiteSummary
 
     id: int
     tenant_id: int
@@ -49,36 +50,17 @@ class SiteOut(BaseModel):
     device_count: int
     created_at: datetime
 
-    @classmethod
-    def of(cls, site: SiteSummary) -> SiteOut:
-        return cls(
-            id=site.id,
-            tenant_id=site.tenant_id,
-            tenant=site.tenant,
-            name=site.name,
-            device_count=site.device_count,
-            created_at=site.created_at,
-        )
-
 
 class TenantOut(BaseModel):
     """A tenant with its sites."""
+
+    model_config = ConfigDict(from_attributes=True)  # read from a TenantSummary
 
     id: int
     name: str
     device_count: int
     created_at: datetime
     sites: list[SiteOut]
-
-    @classmethod
-    def of(cls, tenant: TenantSummary) -> TenantOut:
-        return cls(
-            id=tenant.id,
-            name=tenant.name,
-            device_count=tenant.device_count,
-            created_at=tenant.created_at,
-            sites=[SiteOut.of(site) for site in tenant.sites],
-        )
 
 
 class NameIn(BaseModel):
@@ -92,7 +74,9 @@ class NameIn(BaseModel):
 class TokenOut(BaseModel):
     """An enrolment token, never its secret. ``state``: active, expired, used up, revoked."""
 
-    id: int
+    model_config = ConfigDict(from_attributes=True)  # read from a TokenInfo
+
+    id: int = Field(validation_alias="token_id")
     tenant_id: int
     tenant: str
     site_id: int
@@ -103,22 +87,6 @@ class TokenOut(BaseModel):
     expires_at: datetime
     revoked_at: datetime | None
     created_at: datetime
-
-    @classmethod
-    def of(cls, token: TokenInfo) -> TokenOut:
-        return cls(
-            id=token.token_id,
-            tenant_id=token.tenant_id,
-            tenant=token.tenant,
-            site_id=token.site_id,
-            site=token.site,
-            state=token.state,
-            uses_allowed=token.uses_allowed,
-            uses_count=token.uses_count,
-            expires_at=token.expires_at,
-            revoked_at=token.revoked_at,
-            created_at=token.created_at,
-        )
 
 
 class TokenIn(BaseModel):
@@ -178,7 +146,7 @@ async def list_tenants(ctx: Context, principal: ApiPrincipal) -> list[TenantOut]
     """The tenants the caller may see, with their sites and device counts."""
     ctx.access.require(principal, access.TENANTS_READ)
     tenants = await ctx.tenancy.overview(ctx.access.visible_tenants(principal))
-    return [TenantOut.of(tenant) for tenant in tenants]
+    return [TenantOut.model_validate(tenant) for tenant in tenants]
 
 
 @router.post("/tenants", tags=["tenants"], status_code=201, responses={**NAME_REFUSED, **TAKEN})
@@ -191,7 +159,7 @@ async def create_tenant(
         body.name, actor=principal.actor, address=client_address(request)
     )
     [created] = await ctx.tenancy.overview(frozenset({tenant.id}))
-    return TenantOut.of(created)
+    return TenantOut.model_validate(created)
 
 
 async def _visible_tenant(ctx: Context, principal: ApiPrincipal, tenant_id: int) -> None:
@@ -205,7 +173,10 @@ async def list_sites(tenant_id: RowId, ctx: Context, principal: ApiPrincipal) ->
     """The sites of one tenant."""
     ctx.access.require(principal, access.TENANTS_READ)
     await _visible_tenant(ctx, principal, tenant_id)
-    return [SiteOut.of(site) for site in await ctx.tenancy.list_sites(frozenset({tenant_id}))]
+    return [
+        SiteOut.model_validate(site)
+        for site in await ctx.tenancy.list_sites(frozenset({tenant_id}))
+    ]
 
 
 @router.post(
@@ -223,7 +194,7 @@ async def create_site(
     site = await ctx.tenancy.add_site(
         tenant_id, body.name, actor=principal.actor, address=client_address(request)
     )
-    return SiteOut.of(await ctx.tenancy.get_site(site.id))
+    return SiteOut.model_validate(await ctx.tenancy.get_site(site.id))
 
 
 # --- enrolment tokens -------------------------------------------------------------------------
@@ -234,14 +205,14 @@ async def list_tokens(ctx: Context, principal: ApiPrincipal) -> list[TokenOut]:
     """Enrolment tokens of the tenants the caller may see, oldest first."""
     ctx.access.require(principal, access.TOKENS_READ)
     tokens = await ctx.tokens.list(ctx.access.visible_tenants(principal))
-    return [TokenOut.of(token) for token in tokens]
+    return [TokenOut.model_validate(token) for token in tokens]
 
 
 @router.get("/enrolment-tokens/{token_id}", tags=["enrolment"], responses=NOT_FOUND)
 async def get_token(token_id: RowId, ctx: Context, principal: ApiPrincipal) -> TokenOut:
     """One enrolment token (never its secret)."""
     ctx.access.require(principal, access.TOKENS_READ)
-    return TokenOut.of(await visible_token(ctx, principal, token_id))
+    return TokenOut.model_validate(await visible_token(ctx, principal, token_id))
 
 
 @router.post("/enrolment-tokens", tags=["enrolment"], status_code=201, responses=NOT_FOUND)
@@ -275,4 +246,4 @@ async def revoke_token(
     token = await visible_token(ctx, principal, token_id)
     ctx.access.require(principal, access.TOKENS_WRITE, token.tenant_id)
     await ctx.tokens.revoke(token_id, actor=principal.actor, address=client_address(request))
-    return TokenOut.of(await ctx.tokens.get(token_id))
+    return TokenOut.model_validate(await ctx.tokens.get(token_id))

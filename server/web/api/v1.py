@@ -12,6 +12,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     403: {"description": "not allowed (role, scope or CSRF)"},
 }
 
+# The Cache-Control of an answer that carries a secret once (a new token or password).
+NO_STORE = "no-store"
+
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
 

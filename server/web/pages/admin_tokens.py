@@ -25,11 +25,10 @@ from server.web.admin_rules import (
 from server.web.auth import Context, Csrf, PagePrincipal, client_address
 from server.web.context import WebContext
 from server.web.ids import RowId
-from server.web.templating import render
+from server.web.templating import NO_STORE, render
 
 router = APIRouter(include_in_schema=False)
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 NOTICES = {"revoked": "API token revoked."}
 
 

@@ -17,11 +17,10 @@ from server.services.errors import AlreadyExists, FailedPrecondition, InvalidArg
 from server.services.records import NewUser, Principal, UserInfo
 from server.web.auth import Context, Csrf, PagePrincipal, client_address
 from server.web.context import WebContext
-from server.web.templating import render
+from server.web.templating import NO_STORE, render
 
 router = APIRouter(include_in_schema=False)
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 NOTICES = {
     "role": "Role changed.",
     "tenants": "Tenants saved.",

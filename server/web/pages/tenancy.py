@@ -21,7 +21,7 @@ from server.web.auth import Context, Csrf, PagePrincipal, client_address
 from server.web.context import WebContext
 from server.web.enrol_commands import CA_FILE, enrol_command, install_commands, public_address
 from server.web.ids import RowId, parse_row_id
-from server.web.templating import render
+from server.web.templating import NO_STORE, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,7 +29,6 @@ NAME_MAX = 64
 MAX_USES = 100_000
 DEFAULT_EXPIRY = "24h"
 EXPIRY_CHOICES = ("1h", "24h", "7d", "30d")
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 NOTICES = {
     "tenant-created": "Tenant created.",
     "site-created": "Site created.",
