@@ -1,9 +1,10 @@
 """Keeping each device's stored health state and presence current, with an event per change.
 
-``record_health_in`` runs in the transaction that stores a device's health samples: it judges
-the recent samples with ``server.services.health_state`` (the one place the rules live) and
-stores the state and its worst reason on the device row, so that fleet-wide pages filter and
-count by state with an index instead of re-reading samples. Offline is never stored as a
+``record_health_in`` runs in the transaction that stores health samples (a writer batch of
+many devices' reports at once, set-based): it judges each device's recent samples with
+``server.services.health_state`` (the one place the rules live) and stores the state and its
+worst reason on the device row, so that fleet-wide pages filter and count by state with an
+index instead of re-reading samples. Offline is never stored as a
 health state: readers derive it from ``last_seen_at`` (``offline_cutoff``), which is exact at
 the moment of the read. ``PresenceSweep`` notices devices crossing that line either way and
 writes the online/offline events.
