@@ -290,11 +290,12 @@ class DeviceSoftwareRow(Base):
 
     __tablename__ = "device_software"
     # Added in 0005: the devices holding given titles (software search), from the index alone.
+    # It serves lookups by title alone too: 0006 dropped the single-column title index.
     __table_args__ = (Index("ix_device_software_title_id_device_id", "title_id", "device_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
-    title_id: Mapped[int] = mapped_column(ForeignKey("software_titles.id"), index=True)
+    title_id: Mapped[int] = mapped_column(ForeignKey("software_titles.id"))
     version: Mapped[str] = mapped_column(Text)
     architecture: Mapped[str] = mapped_column(Text)
     identifier: Mapped[str] = mapped_column(Text)
