@@ -12,6 +12,11 @@ def service_command(layout: LinuxLayout) -> str:
     return f"{layout.python} -m installer.service --config {layout.config}"
 
 
+def condition_command(layout: LinuxLayout) -> str:
+    """Exits 0 when the service can start: the machine is enrolled or the config holds a token."""
+    return f"{service_command(layout)} --check"
+
+
 def unit_text(layout: LinuxLayout) -> str:
     return f"""\
 [Unit]
@@ -21,6 +26,9 @@ After=network-online.target
 
 [Service]
 Type=simple
+# Neither an identity nor a token (a .deb installed without PARC_TOKEN): the start is skipped,
+# not failed, so Restart= does not retry it every RestartSec; enrolling starts it.
+ExecCondition={condition_command(layout)}
 ExecStart={service_command(layout)}
 Restart=on-failure
 RestartSec=10

@@ -2,11 +2,17 @@
 
 The real install needs root and a machine without a parc-agent of its own (CI runs as root);
 the installed service command is started by hand (no systemd runs as PID 1 here) and must enrol
-with the baked token, report, and drop the token from /etc/parc/agent.toml.
+with the baked token, report, and drop the token from /etc/parc/agent.toml. The install-time
+token (``PARC_TOKEN``) is tested with the dashboard's kind of package (no token baked in).
+
+What postinst asks of systemd is recorded, not guessed: dpkg runs in a private mount namespace
+where /run/systemd/system exists (so the scripts believe systemd is running) with a
+``systemctl`` first on PATH that writes its arguments to a file.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -20,6 +26,7 @@ import pytest
 
 from installer import settings
 from installer.build import BuildResult
+from installer.deb import ENROL_LATER, RETRY, TOKEN_VARIABLE
 from installer.layout import DEB_LAYOUT
 from tests.e2e.processes import Collector, wait_for
 from tests.installer.conftest import Builder, installer_cli
@@ -43,6 +50,14 @@ def deb(builder: Builder, collector: Collector, baked_token: str) -> BuildResult
         collector.ca_cert,
         enroll_server=collector.enroll_address,
         token=baked_token,
+    )
+
+
+@pytest.fixture(scope="module")
+def bare_deb(builder: Builder, collector: Collector) -> BuildResult:
+    """As the dashboard's "Add devices" page offers it: no token inside."""
+    return builder(
+        "deb", collector.agent_address, collector.ca_cert, enroll_server=collector.enroll_address
     )
 
 
@@ -110,9 +125,75 @@ def host_install() -> Iterator[None]:
         subprocess.run(["dpkg", "--purge", "parc-agent"], capture_output=True, check=False)
 
 
+class FakeSystemd:
+    """Runs dpkg where the maintainer scripts see a running systemd; keeps their systemctl calls."""
+
+    def __init__(self, folder: Path) -> None:
+        self.bin = folder / "bin"
+        self.bin.mkdir(parents=True)
+        self.log = folder / "systemctl.log"
+        self.log.touch()
+        fake = self.bin / "systemctl"
+        fake.write_text(f'#!/bin/sh\necho "$*" >> {self.log}\n')
+        fake.chmod(0o755)
+
+    def run(self, *argv: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != TOKEN_VARIABLE}
+        env["PATH"] = f"{self.bin}:{env.get('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')}"
+        if token is not None:
+            env[TOKEN_VARIABLE] = token
+        inner = 'mount -t tmpfs parc-test /run/systemd && mkdir /run/systemd/system && exec "$@"'
+        return subprocess.run(
+            ["unshare", "-m", "--propagation", "private", "sh", "-c", inner, "sh", *argv],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            timeout=600,
+        )
+
+    def calls(self) -> list[str]:
+        """The systemctl calls since the last look."""
+        lines = self.log.read_text().splitlines()
+        self.log.write_text("")
+        return lines
+
+
+@pytest.fixture
+def systemd(host_install: None, tmp_path: Path) -> FakeSystemd:
+    fake = FakeSystemd(tmp_path / "systemd")
+    probe = fake.run("true")
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make a private mount namespace here: {probe.stderr.strip()}")
+    return fake
+
+
+STARTED = ["enable parc-agent.service", "restart parc-agent.service"]
+
+
 def _dpkg(*args: str) -> None:
     done = subprocess.run(["dpkg", *args], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def _status() -> str:
+    return subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", "parc-agent"], capture_output=True, text=True
+    ).stdout
+
+
+def _device_id() -> str | None:
+    path = Path(DEB_LAYOUT.state_dir) / "identity" / "device.json"
+    return str(json.loads(path.read_text())["device_id"]) if path.exists() else None
+
+
+def _files_holding(secret: str, *folders: str) -> list[str]:
+    found = []
+    for folder in map(Path, folders):
+        for path in [folder, *folder.rglob("*")] if folder.is_dir() else [folder]:
+            if path.is_file() and not path.is_symlink() and secret.encode() in path.read_bytes():
+                found.append(str(path))
+    return found
 
 
 def test_dpkg_install_enrols_reports_removes_and_purges(
@@ -189,3 +270,108 @@ def test_dpkg_install_enrols_reports_removes_and_purges(
     for path in ("/opt/parc-agent", "/etc/parc", "/var/lib/parc-agent", str(unit)):
         assert not Path(path).exists(), path
     assert not _installed()
+
+
+def test_a_token_in_the_environment_enrols_at_install_and_is_kept_nowhere(
+    bare_deb: BuildResult, builder: Builder, collector: Collector, systemd: FakeSystemd
+) -> None:
+    token = collector.create_token(tenant="Acme", site="Paris")
+    done = systemd.run("dpkg", "--install", str(bare_deb.path), token=token)
+    assert done.returncode == 0, done.stderr
+    device_id = _device_id()
+    assert device_id is not None
+    assert f"parc-agent: this machine is enrolled as device {device_id}" in done.stdout
+    device = collector.device(device_id)
+    assert device is not None and (device["tenant"], device["site"]) == ("Acme", "Paris")
+    calls = systemd.calls()
+    assert calls[-2:] == STARTED, calls  # enrolled first, then started
+    assert token not in done.stdout + done.stderr
+    assert _files_holding(token, "/etc/parc", "/var/lib/parc-agent", "/var/log/dpkg.log") == []
+    assert settings.load(Path(DEB_LAYOUT.config)).token is None
+
+    # an upgrade with no token keeps the identity and restarts the service as before
+    identity = (Path(DEB_LAYOUT.state_dir) / "identity" / "device.json").read_bytes()
+    newer = builder(
+        "deb",
+        collector.agent_address,
+        collector.ca_cert,
+        enroll_server=collector.enroll_address,
+        epoch=1_800_000_000,
+    )
+    done = systemd.run("dpkg", "--install", str(newer.path))
+    assert done.returncode == 0, done.stderr
+    assert (Path(DEB_LAYOUT.state_dir) / "identity" / "device.json").read_bytes() == identity
+    assert "not enrolled" not in done.stdout
+    calls = systemd.calls()
+    assert calls[0] == "stop parc-agent.service"  # prerm upgrade
+    assert calls[-2:] == STARTED, calls
+
+    # a token given to an enrolled machine is not spent: the identity stays as it is
+    spare = collector.create_token(tenant="Acme", site="Nice")
+    done = systemd.run("dpkg", "--install", str(newer.path), token=spare)
+    assert done.returncode == 0, done.stderr
+    assert _device_id() == device_id
+    assert not any(d["site"] == "Nice" for d in collector.devices())
+
+
+def test_a_refused_token_fails_the_install_starts_nothing_and_can_be_retried(
+    bare_deb: BuildResult, collector: Collector, systemd: FakeSystemd
+) -> None:
+    wrong = "not-a-token-" + "x" * 20
+    done = systemd.run("dpkg", "--install", str(bare_deb.path), token=wrong)
+    assert done.returncode != 0
+    assert "the collector refused the enrolment" in done.stderr, done.stderr
+    assert "parc-agent: NOT enrolled" in done.stderr
+    assert f"parc-agent:     {RETRY}" in done.stderr
+    assert wrong not in done.stdout + done.stderr
+    assert _status().split()[-1] == "half-configured"
+    assert _device_id() is None
+    calls = systemd.calls()
+    assert "disable --now parc-agent.service" in calls
+    assert not any(call.startswith(("enable", "start", "restart")) for call in calls), calls
+    assert _files_holding(wrong, "/etc/parc", "/var/lib/parc-agent") == []
+
+    # the retry the message names, with a good token, finishes the install
+    token = collector.create_token(tenant="Acme", site="Rennes")
+    argv = shlex.split(RETRY.replace("=TOKEN", f"={token}"))
+    assert argv[:3] == ["sudo", "env", f"{TOKEN_VARIABLE}={token}"]
+    done = systemd.run(*argv[1:])  # as printed, but root already
+    assert done.returncode == 0, done.stderr
+    assert _installed()
+    device = collector.device(_device_id() or "")
+    assert device is not None and device["site"] == "Rennes"
+    assert systemd.calls()[-2:] == STARTED
+
+
+def test_no_token_installs_without_starting_and_says_how_to_enrol(
+    bare_deb: BuildResult, collector: Collector, systemd: FakeSystemd
+) -> None:
+    done = systemd.run("dpkg", "--install", str(bare_deb.path))
+    assert done.returncode == 0, done.stderr
+    assert "this machine is not enrolled, so the service was not started" in done.stdout
+    assert f"parc-agent:     {ENROL_LATER}" in done.stdout
+    assert _installed()
+    assert _device_id() is None
+    calls = systemd.calls()
+    assert "disable --now parc-agent.service" in calls
+    assert not any(call.startswith(("enable", "start", "restart")) for call in calls), calls
+    # a start by hand (or at boot) is skipped by the unit's condition instead of failing
+    unit = Path(DEB_LAYOUT.unit).read_text()
+    condition = next(
+        line.split("=", 1)[1] for line in unit.splitlines() if line.startswith("ExecCondition=")
+    )
+    skipped = subprocess.run(shlex.split(condition), capture_output=True, text=True)
+    assert skipped.returncode == 1 and "not enrolled" in skipped.stderr
+
+    if shutil.which("dpkg-reconfigure") is None:
+        return
+    # the command it printed enrols the machine and starts the service
+    token = collector.create_token(tenant="Acme", site="Brest")
+    argv = shlex.split(ENROL_LATER.replace("=TOKEN", f"={token}"))
+    assert argv[:3] == ["sudo", "env", f"{TOKEN_VARIABLE}={token}"]
+    done = systemd.run(*argv[1:])
+    assert done.returncode == 0, done.stderr
+    device = collector.device(_device_id() or "")
+    assert device is not None and device["site"] == "Brest"
+    assert systemd.calls()[-2:] == STARTED
+    assert subprocess.run(shlex.split(condition), capture_output=True).returncode == 0

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 import pytest
 
 from installer.layout import LinuxLayout
+from installer.settings import make_settings, write
 from installer.systemd import unit_text
 
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
@@ -25,6 +28,7 @@ def test_the_unit_is_hardened_without_breaking_installs_or_smartctl() -> None:
     assert unit["ExecStart"] == (
         "/opt/parc-agent/venv/bin/python -m installer.service --config /etc/parc/agent.toml"
     )
+    assert unit["ExecCondition"] == unit["ExecStart"] + " --check"
     expected = {
         "Restart": "on-failure",
         "NoNewPrivileges": "yes",
@@ -65,3 +69,33 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path) -> None:
     # the check can fail: a mistyped directive is reported
     unit.write_text(unit_text(layout).replace("Nice=10", "Nice=ten"))
     assert "nice priority 'ten'" in _verify(unit).stderr
+
+
+def _check(config: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "installer.service", "--config", str(config), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_the_condition_skips_a_machine_with_neither_identity_nor_token(tmp_path: Path) -> None:
+    """ExecCondition exits 1 (start skipped, no restart loop) until there is something to run."""
+    state = tmp_path / "state"
+    config = tmp_path / "agent.toml"
+    bare = make_settings("collector.example:50051", str(tmp_path / "ca.crt"), str(state))
+    write(config, bare)
+    done = _check(config)
+    assert done.returncode == 1
+    assert "not enrolled" in done.stderr and str(config) in done.stderr
+
+    write(config, replace(bare, token="a-baked-token"))  # the first start will enrol with it
+    assert _check(config).returncode == 0
+
+    write(config, bare)
+    (state / "identity").mkdir(parents=True)
+    (state / "identity" / "device.json").write_text(json.dumps({"device_id": "d-1"}))
+    done = _check(config)
+    assert (done.returncode, done.stderr) == (0, "")
