@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from installer.agent_wheel import agent_version
-from installer.layout import DEB_LAYOUT, PACKAGE_NAME, SERVICE_NAME
+from installer.deb import TOKEN_VARIABLE
+from installer.layout import PACKAGE_NAME
 from installer.wheels import target_for
 from server.settings import Address, SettingsError, default_enroll_address
 
@@ -75,19 +76,14 @@ def install_commands(secret: str) -> tuple[InstallCommand, ...]:
 
     The tar.gz, zip and macOS bundles unpack to one folder holding ``install.sh`` (options
     ``--token``, ``--python``; ``--root`` on Linux) or ``install.ps1`` (``-Token``). The .deb
-    takes no arguments: its service enrols with a token from /etc/parc/agent.toml, and the
-    dashboard's bundles hold none, so the line enrols once with the service's own command
-    (``installer.service --enrol-only --token``, as the other installers do) and restarts it.
+    takes the token from ``PARC_TOKEN`` in the installing command's environment: its postinst
+    enrols before starting the service and fails the install if the enrolment fails.
     """
     linux, windows, mac, deb = (
         bundle_top("tar"),
         bundle_top("windows"),
         bundle_top("macos"),
         deb_file(),
-    )
-    deb_enrol = (
-        f"sudo {DEB_LAYOUT.python} -m installer.service --config {DEB_LAYOUT.config} "
-        f"--enrol-only --token {secret}"
     )
     return (
         InstallCommand(
@@ -96,8 +92,7 @@ def install_commands(secret: str) -> tuple[InstallCommand, ...]:
         ),
         InstallCommand(
             "Debian, Ubuntu (.deb)",
-            f"sudo apt-get install -y ./{deb} && {deb_enrol} && "
-            f"sudo systemctl restart {SERVICE_NAME}",
+            f"sudo env {TOKEN_VARIABLE}={secret} apt-get install -y ./{deb}",
         ),
         InstallCommand(
             "Windows (PowerShell as administrator)",

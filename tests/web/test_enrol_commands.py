@@ -4,7 +4,8 @@ Bundles are built by the installer exactly as the page's downloads are (same for
 architectures), for the running Python only so the cached wheels suffice. Each line's file,
 folder, script and options are checked against the built artefact; the tarball's line and the
 .deb's enrolment are run for real (re-rooted with ``--root``, without sudo) against the
-dashboard's own collector.
+dashboard's own collector; as root on a machine without a parc-agent, the .deb line itself too
+(apt-get, then the package purged).
 """
 
 from __future__ import annotations
@@ -111,37 +112,46 @@ async def test_the_linux_tarball_line_unpacks_installs_and_enrols(
     assert await _uses(web) == 1
 
 
-async def test_the_deb_line_installs_the_package_then_enrols_with_its_service_command(
+def _host_has_an_agent() -> bool:
+    return any(Path(p).exists() for p in (DEB_LAYOUT.opt_dir, DEB_LAYOUT.config_dir))
+
+
+def _host_install() -> tuple[str, str]:
+    """The device id and config text the .deb left on this machine."""
+    identity = Path(DEB_LAYOUT.state_dir) / "identity" / "device.json"
+    return json.loads(identity.read_text())["device_id"], Path(DEB_LAYOUT.config).read_text()
+
+
+def _apt_logs_hold(secret: str) -> bool:
+    logs = [Path("/var/log/apt/term.log"), Path("/var/log/apt/history.log")]
+    return any(secret.encode() in log.read_bytes() for log in logs if log.is_file())
+
+
+async def test_the_deb_line_installs_the_package_with_the_token_in_its_environment(
     web: WebHarness, builder: Builder, tmp_path: Path
 ) -> None:
     secret, lines = await _commands(web)
     line = _line(lines, "Debian")
     bundle = _build(web, builder, "deb")
-    install, enrol, restart = line.split(" && ")
-    assert install == f"sudo apt-get install -y ./{bundle.path.name}"
-    assert restart == "sudo systemctl restart parc-agent"
+    assert line == f"sudo env PARC_TOKEN={secret} apt-get install -y ./{bundle.path.name}"
     payload = tmp_path / "payload"
     control = tmp_path / "control"
     for option, into in (("-x", payload), ("-e", control)):
         unpacked = await _run(["dpkg-deb", option, str(bundle.path), str(into)], tmp_path)
         assert unpacked.returncode == 0, unpacked.stderr
     assert (payload / "lib/systemd/system/parc-agent.service").is_file()
-    argv = shlex.split(enrol)
-    assert argv[:3] == ["sudo", str(DEB_LAYOUT.python), "-m"]
-    assert argv[3:] == [
-        "installer.service",
-        "--config",
-        str(DEB_LAYOUT.config),
-        "--enrol-only",
-        "--token",
-        secret,
-    ]
-    # postinst makes that python (the package's environment) and puts the config there.
+    # postinst enrols with PARC_TOKEN (from the environment, never argv) before any start
+    enrol = (
+        f"{DEB_LAYOUT.python} -m installer.service --config {DEB_LAYOUT.config} "
+        "--enrol-only --token-env PARC_TOKEN"
+    )
     postinst = (control / "postinst").read_text()
+    assert enrol in postinst
+    assert postinst.index(enrol) < postinst.index("systemctl restart")
     venv = DEB_LAYOUT.python.parent.parent
     assert f"python3 -m venv --without-pip {venv}" in postinst
     assert f"{DEB_LAYOUT.opt_dir}/share/agent.toml {DEB_LAYOUT.config}" in postinst
-    # What postinst installs, re-rooted; then the line's enrolment, run from the packaged wheel.
+    # What postinst installs, re-rooted; then its enrolment, run from the packaged wheel.
     root = tmp_path / "root"
     config = root / DEB_LAYOUT.config.relative_to("/")
     config.parent.mkdir(parents=True)
@@ -152,12 +162,33 @@ async def test_the_deb_line_installs_the_package_then_enrols_with_its_service_co
     )
     [wheel] = (payload / DEB_LAYOUT.wheels.relative_to("/")).glob("parc_rmm-*.whl")
     done = await _run(
-        [sys.executable, *argv[2:], "--root", str(root)], tmp_path, PYTHONPATH=str(wheel)
+        [sys.executable, *shlex.split(enrol)[1:], "--root", str(root)],
+        tmp_path,
+        PYTHONPATH=str(wheel),
+        PARC_TOKEN=secret,
     )
     assert done.returncode == 0, done.stderr
     identity = root / DEB_LAYOUT.state_dir.relative_to("/") / "identity" / "device.json"
     assert json.loads(identity.read_text())["device_id"] == done.stdout.strip()
+    assert secret not in config.read_text() + done.stdout + done.stderr
     assert await _uses(web) == 1
+
+    # The line itself, as root on this machine, when it has no parc-agent of its own.
+    if os.geteuid() != 0 or shutil.which("apt-get") is None or _host_has_an_agent():
+        return
+    work = tmp_path / "downloads"
+    work.mkdir()
+    shutil.copy(bundle.path, work / bundle.path.name)
+    try:
+        done = await _run(["sh", "-c", line.removeprefix("sudo ")], work)
+        assert done.returncode == 0, done.stdout + done.stderr
+        device_id, config_text = _host_install()
+        assert f"enrolled as device {device_id}" in done.stdout
+        assert secret not in config_text
+        assert not _apt_logs_hold(secret)
+        assert await _uses(web) == 2
+    finally:
+        await _run(["dpkg", "--purge", "parc-agent"], tmp_path)
 
 
 async def test_the_windows_and_macos_lines_name_the_bundles_and_their_options(
