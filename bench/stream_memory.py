@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import grpc
 import psutil
 
 from bench.fleet import DeviceCredentials, heartbeat, mtls_channel
@@ -165,18 +166,30 @@ class OpenStream:
         if not isinstance(reply, pb.ConnectResponse):
             raise RuntimeError(f"the stream ended: {await self.call.code()}")
 
+    async def upload(self, size: int) -> None:
+        """One large request on this connection (an inventory is a few hundred KiB): buffers
+        sized by the traffic are then in use, as on a collector that has run for a while.
+        Both servers refuse it (an Enroll with a bogus token); the bytes went through anyway."""
+        stub = pb_grpc.AgentServiceStub(self.channel)
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            await stub.Enroll(pb.EnrollRequest(token="bench", csr_der=b"\x00" * size))
+
     async def close(self) -> None:
         self.call.cancel()
         await self.channel.close()
 
 
-async def _open(address: str, devices: Sequence[DeviceCredentials]) -> list[OpenStream]:
+async def _open(
+    address: str, devices: Sequence[DeviceCredentials], upload: int
+) -> list[OpenStream]:
     slots = asyncio.Semaphore(OPEN_CONCURRENCY)
 
     async def one(device: DeviceCredentials) -> OpenStream:
         async with slots:
             stream = OpenStream(address, device)
             await stream.beat()
+            if upload:
+                await stream.upload(upload)
             return stream
 
     return list(await asyncio.gather(*(one(d) for d in devices)))
@@ -301,16 +314,21 @@ async def _probe(server: ServerProcess, tracing: bool, trim: bool) -> Probe:
 
 
 async def _pass(
-    server: ServerProcess, devices: Sequence[DeviceCredentials], *, tracing: bool, trim: bool
+    server: ServerProcess,
+    devices: Sequence[DeviceCredentials],
+    *,
+    tracing: bool,
+    trim: bool,
+    upload: int,
 ) -> tuple[Probe, Probe]:
     """Open a tenth of the streams, probe; open the rest, beat once more, probe."""
     address = server.start(tracing)
     first = max(1, len(devices) // 10)
     streams: list[OpenStream] = []
     try:
-        streams += await _open(address, devices[:first])
+        streams += await _open(address, devices[:first], upload)
         base = await _probe(server, tracing, trim)
-        streams += await _open(address, devices[first:])
+        streams += await _open(address, devices[first:], upload)
         await asyncio.gather(*(s.beat() for s in streams))
         full = await _probe(server, tracing, trim)
         return base, full
@@ -328,10 +346,11 @@ async def _measure(
     *,
     tracing: bool,
     trim: bool,
+    upload: int,
     extra: Sequence[Option],
 ) -> Measurement:
     process = ServerProcess(server, variant, data_dir, work, extra)
-    base, full = await _pass(process, devices, tracing=False, trim=trim)
+    base, full = await _pass(process, devices, tracing=False, trim=trim, upload=upload)
     opened_after = len(devices) - max(1, len(devices) // 10)
     trimmed: float | None = None
     if base.trimmed is not None and full.trimmed is not None:
@@ -339,7 +358,7 @@ async def _measure(
     python_per_stream: float | None = None
     top: list[Any] = []
     if tracing:
-        base, full = await _pass(process, devices, tracing=True, trim=False)
+        base, full = await _pass(process, devices, tracing=True, trim=False, upload=upload)
         assert base.heap is not None and full.heap is not None
         python_per_stream = (full.heap["traced"] - base.heap["traced"]) / opened_after
         top = full.heap["top"][:15]
@@ -377,6 +396,7 @@ def run(
     *,
     tracing: bool = False,
     trim: bool = False,
+    upload: int = 0,
     extra: Sequence[Option] = (),
 ) -> list[Measurement]:
     with tempfile.TemporaryDirectory(prefix="parc-stream-memory-") as tmp:
@@ -394,6 +414,7 @@ def run(
                     devices,
                     tracing=tracing,
                     trim=trim,
+                    upload=upload,
                     extra=extra,
                 )
             )
@@ -453,6 +474,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--option", type=_parse_option, action="append", default=[])
     parser.add_argument("--tracemalloc", action="store_true", help="also split Python / core")
     parser.add_argument("--trim", action="store_true", help="also RSS after gc + malloc_trim")
+    parser.add_argument(
+        "--upload",
+        type=int,
+        default=0,
+        metavar="BYTES",
+        help="send one request of this size on each connection first (e.g. 262144)",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     if args.mode == "serve":
@@ -468,11 +496,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         variants,
         tracing=args.tracemalloc,
         trim=args.trim,
+        upload=args.upload,
         extra=args.option,
     )
     emit(
         f"Server memory per open mTLS Connect stream ({args.streams} streams, one connection "
-        f"each; {time.perf_counter() - started:.0f} s)",
+        f"each{f', {args.upload} B uploaded on each' if args.upload else ''}; "
+        f"{time.perf_counter() - started:.0f} s)",
         _figures(results),
         args.json,
     )

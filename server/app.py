@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from parc.v1 import agent_service_pb2_grpc as pb_grpc
 from server.api.auth import AuthInterceptor
 from server.api.errors import ErrorInterceptor
+from server.api.heap import HeapTrimmer, tune_malloc
 from server.api.options import SERVER_OPTIONS
 from server.api.servicer import AgentServicer
 from server.api.streams import ConnectionRegistry
@@ -74,6 +75,7 @@ class RunningCollector:
     _writer: BatchWriter
     _engine: AsyncEngine
     _http: HttpServer | None = None
+    _trimmer: HeapTrimmer | None = None
     _stopped: bool = False
 
     @property
@@ -102,6 +104,8 @@ class RunningCollector:
         await self._sweep.stop()
         await self._writer.stop()
         await self._engine.dispose()
+        if self._trimmer is not None:
+            await self._trimmer.stop()
         _remove_run_file(self.run_file)
         log.info(
             "collector stopped in %.2f s (calls ended in %.2f s, writes flushed in %.2f s)",
@@ -142,6 +146,8 @@ def _remove_run_file(path: Path) -> None:
 
 async def serve(settings: CollectorSettings) -> RunningCollector:
     """Start the collector described by ``settings``; return once both ports listen."""
+    # Before grpc's and the database's threads exist: the arena cap applies to new arenas.
+    tune_malloc()
     url = resolve_database_url(settings.data_dir, settings.database_url)
     await asyncio.to_thread(migrate, url)
     engine = create_engine(url)
@@ -199,6 +205,8 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
     sweep = PresenceSweep(sessions, clock, settings.presence_sweep_s, thresholds)
     sweep.start()
     watcher = Watcher(registry, devices, commands, settings.watch_interval_s)
+    trimmer = HeapTrimmer()
+    trimmer.start()
     http: HttpServer | None = None
     try:
         await watcher.start()
@@ -222,6 +230,7 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
             http = HttpServer(create_web_app(web, https=tls is not None), settings.http_listen, tls)
             await http.start()
     except BaseException:
+        await trimmer.stop()
         await watcher.stop()
         await server.stop(None)
         await presence.stop()
@@ -246,6 +255,7 @@ async def _start(settings: CollectorSettings, engine: AsyncEngine) -> RunningCol
         _writer=writer,
         _engine=engine,
         _http=http,
+        _trimmer=trimmer,
     )
 
 

@@ -85,6 +85,7 @@ async def run(
                 acked_s = time.perf_counter() - started
                 break
         cores, client_cores = meter.cores(), client.cores()
+        rss = meter.rss()
     finally:
         await fleet.stop()
     all_acked = acked_s is not None
@@ -99,6 +100,8 @@ async def run(
         Figure("acknowledgements stored", acked, "commands"),
         Figure("acks per second", acked / elapsed if elapsed > 0 else 0.0, "1/s"),
         Figure("collector CPU", cores, "cores"),
+        Figure("collector RSS at the end", rss / 2**20, "MiB"),
+        Figure("collector memory per agent (RSS / agents)", rss / agents / 1024, "KiB"),
         Figure("load generator CPU (same machine)", client_cores, "cores"),
     ]
     return ScenarioResult(
@@ -113,6 +116,7 @@ async def run(
             "delivered_s": delivered_s,
             "acked_s": elapsed,
             "collector_cores": cores,
+            "collector_rss_bytes": rss,
             "generator_cores": client_cores,
         },
     )

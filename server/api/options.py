@@ -35,6 +35,13 @@ SAFETY_OPTIONS: tuple[tuple[str, int], ...] = (
 )
 
 # What bounds gRPC core's memory per connection (measured by bench/stream_memory.py).
-MEMORY_OPTIONS: tuple[tuple[str, int], ...] = ()
+# TLS records the server writes are at most 4 KiB (its replies are small: acks, commands,
+# receipts), so each connection's protect buffer is 4 KiB instead of 16. Not set, on purpose:
+# grpc.max_concurrent_streams (calls sent before the client has read the server's SETTINGS
+# are refused: REFUSED_STREAM, seen as UNAVAILABLE), and the flow-control and read-buffer
+# arguments (bdp_probe, lookahead_bytes, write_buffer_size, tcp_*_read_chunk_size), which
+# measured no difference per connection.
+TSI_MAX_FRAME_BYTES = 4096
+MEMORY_OPTIONS: tuple[tuple[str, int], ...] = (("grpc.tsi.max_frame_size", TSI_MAX_FRAME_BYTES),)
 
 SERVER_OPTIONS: tuple[tuple[str, int], ...] = SAFETY_OPTIONS + MEMORY_OPTIONS
