@@ -130,6 +130,8 @@ def serve(args: argparse.Namespace) -> None:
                 "127.0.0.1:0",
                 "--enroll-listen",
                 "127.0.0.1:0",
+                "--http-listen",
+                "127.0.0.1:0",
             ]
         )
     )
