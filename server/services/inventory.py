@@ -139,7 +139,13 @@ def difference(current: Iterable[tuple[int, K, V]], wanted: Mapping[K, V]) -> Di
 
 
 async def lock_device(session: AsyncSession, device_id: str) -> None:
-    """Serialise inventory writes of one device (PostgreSQL: row lock; SQLite: one writer)."""
+    """Serialise inventory writes of one device (PostgreSQL: row lock; SQLite: one writer).
+
+    On SQLite the write transaction (``BEGIN IMMEDIATE``) already holds the only write lock,
+    and SQLite has no row locks: no statement is sent.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return
     await session.execute(
         select(DeviceRow.id).where(DeviceRow.id == device_id).with_for_update(key_share=True)
     )
