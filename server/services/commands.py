@@ -16,10 +16,9 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Generic, TypeVar, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.services.audit import record_in
@@ -62,7 +61,6 @@ class _Ack:
     command_id: str
     status: str
     detail: str
-    when: datetime
 
 
 class CommandService:
@@ -80,7 +78,7 @@ class CommandService:
         self._writer = writer
         self._on_queued = on_queued
         self._deliveries: _Coalesced[str, None] = _Coalesced(self._write, self._mark_delivered)
-        self._acks: _Coalesced[_Ack, None] = _Coalesced(self._write, _record_acks)
+        self._acks: _Coalesced[_Ack, None] = _Coalesced(self._write, self._record_acks)
 
     async def _write(self, job: Job[None]) -> list[Exception | None]:
         return await run_write(self._writer, self._sessions, job)
@@ -97,6 +95,42 @@ class CommandService:
                 .values(delivered_at=now, status=DELIVERED)
             )
         return [None] * len(command_ids)
+
+    async def _record_acks(self, session: AsyncSession, acks: list[_Ack]) -> list[Exception | None]:
+        """Store the answers with one UPDATE per outcome (nearly always one: "succeeded");
+        one read first finds who owns each command, so an answer about another device's
+        command (or none) fails alone with ``NotFound``. Not an executemany: in aiosqlite's
+        thread that takes the GIL back once per row, waiting each time for the busy loop."""
+        now = self._clock()
+        connection = await session.connection()
+        owners: dict[str, str] = {}
+        for chunk in _chunks(sorted({ack.command_id for ack in acks})):
+            rows = await connection.execute(select(_C.id, _C.device_id).where(_C.id.in_(chunk)))
+            owners.update((row.id, row.device_id) for row in rows)
+        outcomes: list[Exception | None] = []
+        by_outcome: dict[tuple[str, str], list[str]] = {}
+        for ack in acks:
+            if owners.get(ack.command_id) != ack.device_id:
+                outcomes.append(
+                    NotFound(f"command {ack.command_id!r:.80} does not exist for this device")
+                )
+                continue
+            outcomes.append(None)
+            by_outcome.setdefault((ack.status, ack.detail), []).append(ack.command_id)
+        for (status, detail), command_ids in by_outcome.items():
+            for chunk in _chunks(command_ids):
+                # A stored answer is never changed.
+                await connection.execute(
+                    update(_COMMANDS)
+                    .where(_C.id.in_(chunk), _C.acked_at.is_(None))
+                    .values(
+                        acked_at=now,
+                        delivered_at=func.coalesce(_C.delivered_at, now),
+                        status=status,
+                        detail=detail,
+                    )
+                )
+        return outcomes
 
     async def queue(
         self,
@@ -234,9 +268,7 @@ class CommandService:
                 f"command status must be one of {', '.join(sorted(ACK_STATUSES))}"
             )
         stored_detail = detail[:MAX_DETAIL].replace("\x00", "")
-        await self._acks.submit(
-            _Ack(identity.device_id, command_id, status, stored_detail, self._clock())
-        )
+        await self._acks.submit(_Ack(identity.device_id, command_id, status, stored_detail))
 
 
 async def _check_devices(session: AsyncSession, device_ids: list[str]) -> dict[str, int | None]:
@@ -259,56 +291,6 @@ async def _check_devices(session: AsyncSession, device_ids: list[str]) -> dict[s
         if device_id in revoked:
             raise FailedPrecondition(f"device {device_id} has been revoked")
     return tenants
-
-
-# Core executemany: one statement, a parameter set per answer; a stored answer is never changed.
-_ACK = (
-    update(_COMMANDS)
-    .where(
-        and_(
-            _C.id == bindparam("b_command_id"),
-            _C.device_id == bindparam("b_device_id"),
-            _C.acked_at.is_(None),
-        )
-    )
-    .values(
-        acked_at=bindparam("b_when"),
-        delivered_at=func.coalesce(_C.delivered_at, bindparam("b_when")),
-        status=bindparam("b_status"),
-        detail=bindparam("b_detail"),
-    )
-)
-
-
-async def _record_acks(session: AsyncSession, acks: list[_Ack]) -> list[Exception | None]:
-    """Store every answer in one executemany; one read first finds who owns each command, so
-    an answer about another device's command (or none) fails alone with ``NotFound``."""
-    connection = await session.connection()
-    owners: dict[str, str] = {}
-    for chunk in _chunks(sorted({ack.command_id for ack in acks})):
-        rows = await connection.execute(select(_C.id, _C.device_id).where(_C.id.in_(chunk)))
-        owners.update((row.id, row.device_id) for row in rows)
-    outcomes: list[Exception | None] = []
-    params: list[dict[str, object]] = []
-    for ack in acks:
-        if owners.get(ack.command_id) != ack.device_id:
-            outcomes.append(
-                NotFound(f"command {ack.command_id!r:.80} does not exist for this device")
-            )
-            continue
-        outcomes.append(None)
-        params.append(
-            {
-                "b_command_id": ack.command_id,
-                "b_device_id": ack.device_id,
-                "b_when": ack.when,
-                "b_status": ack.status,
-                "b_detail": ack.detail,
-            }
-        )
-    if params:
-        await connection.execute(_ACK, params)
-    return outcomes
 
 
 def _chunks(items: Sequence[T]) -> list[Sequence[T]]:
