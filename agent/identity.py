@@ -47,6 +47,11 @@ class EnrollError(Exception):
     """Enrolment failed; the message says why, for the person running the command."""
 
 
+class EnrollRefused(EnrollError):
+    """The collector answered and refused this enrolment (a bad, spent or expired token):
+    trying again with the same token cannot succeed."""
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceRecord:
     """What DIR/identity/device.json records about the device."""
@@ -225,7 +230,7 @@ def _rpc_failure(exc: grpc.aio.AioRpcError, target: Address, ca_file: Path) -> E
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         return EnrollError(f"the collector at {target} did not answer in time")
     name = code.name if code is not None else "UNKNOWN"
-    return EnrollError(f"the collector refused the enrolment ({name}): {details}")
+    return EnrollRefused(f"the collector refused the enrolment ({name}): {details}")
 
 
 def _read_ca(ca_file: Path) -> bytes:

@@ -12,7 +12,7 @@ import json
 import socket
 from pathlib import Path
 
-from installer.errors import EnrolmentError
+from installer.errors import EnrolmentError, EnrolmentRefused
 from installer.settings import InstallSettings, write
 
 CONNECT_TIMEOUT_S = 5.0
@@ -54,7 +54,7 @@ def enrol(settings: InstallSettings, state_dir: Path, ca_cert: Path) -> str:
             "install again with --token TOKEN"
         )
     from agent.address import parse_address
-    from agent.identity import EnrollError
+    from agent.identity import EnrollError, EnrollRefused
     from agent.identity import enroll as agent_enroll
     from agent.platform import current_platform
     from agent.state import StatePaths
@@ -71,6 +71,8 @@ def enrol(settings: InstallSettings, state_dir: Path, ca_cert: Path) -> str:
                 os_family=current_platform().family,
             )
         )
+    except EnrollRefused as exc:
+        raise EnrolmentRefused(f"enrolment failed: {exc}") from None
     except EnrollError as exc:
         raise EnrolmentError(f"enrolment failed: {exc}") from None
     return record.device_id

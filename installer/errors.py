@@ -4,6 +4,7 @@ InstallerError
  ├── BuildError        a bundle cannot be built (bad input, pip or dpkg-deb failed)
  ├── BundleError       a bundle is unreadable, tampered with (checksum) or for another OS
  ├── EnrolmentError    the collector is unreachable, not a Parc collector, or refused the token
+ │    └── EnrolmentRefused  the collector refused the token (retrying with it cannot help)
  └── InstallError      a step of install/uninstall failed (what was done is rolled back)
 """
 
@@ -24,6 +25,10 @@ class BundleError(InstallerError):
 
 class EnrolmentError(InstallerError):
     """Enrolment with the collector failed."""
+
+
+class EnrolmentRefused(EnrolmentError):
+    """The collector refused the enrolment token (unknown, spent, expired or revoked)."""
 
 
 class InstallError(InstallerError):

@@ -21,7 +21,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from installer.errors import InstallerError
+from installer.errors import EnrolmentRefused, InstallerError
+
+# The collector refused the token (EX_CONFIG): the unit's RestartPreventExitStatus names it, so
+# a wrong or spent token baked into a bundle does not restart the service every RestartSec.
+EXIT_TOKEN_REFUSED = 78
 
 if TYPE_CHECKING:
     from installer.settings import InstallSettings
@@ -71,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             current = replace(current, token=token)
         device = enrolment.enrol(current, state_dir, _rooted(args.root, current.ca_cert))
         current = enrolment.forget_token(config, settings.load(config))
+    except EnrolmentRefused as exc:
+        print(f"parc-agent service: {exc}; not retrying with this token", file=sys.stderr)
+        return EXIT_TOKEN_REFUSED
     except InstallerError as exc:
         print(f"parc-agent service: {exc}", file=sys.stderr)
         return 1

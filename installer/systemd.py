@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from installer.layout import LinuxLayout
+from installer.service import EXIT_TOKEN_REFUSED
 
 MEMORY_MAX = "256M"
 
@@ -32,6 +33,8 @@ ExecCondition={condition_command(layout)}
 ExecStart={service_command(layout)}
 Restart=on-failure
 RestartSec=10
+# The collector refused the configured token: restarting cannot help (a new token must be given).
+RestartPreventExitStatus={EXIT_TOKEN_REFUSED}
 # The agent runs as root: it reads hardware and SMART data, and later runs signed package
 # installs. The hardening below removes what it never needs without breaking those.
 NoNewPrivileges=yes

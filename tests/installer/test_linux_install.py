@@ -256,3 +256,50 @@ def test_a_failed_upgrade_puts_the_old_install_back(
     assert layout.host(layout.python).resolve() == python_before
     assert status(layout)["installed"] is True
     uninstall(layout, purge=True)
+
+
+def _service_first_start(config: Path) -> subprocess.CompletedProcess[str]:
+    """What ExecStart runs on a machine not yet enrolled (stops before the agent would run)."""
+    return subprocess.run(
+        [sys.executable, "-m", "installer.service", "--config", str(config), "--enrol-only"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_a_refused_baked_token_stops_the_service_instead_of_restarting_it(
+    collector: Collector, tmp_path: Path
+) -> None:
+    """A token the collector refuses exits with the code the unit's RestartPreventExitStatus
+    names (no restart every RestartSec); an unreachable collector exits 1, which systemd
+    retries, since the collector may come back."""
+    from installer.service import EXIT_TOKEN_REFUSED
+
+    state = tmp_path / "state"
+    config = tmp_path / "agent.toml"
+    baked = settings.make_settings(
+        collector.agent_address,
+        str(collector.ca_cert),
+        str(state),
+        collector.enroll_address,
+        token="not-a-token-this-collector-issued",
+    )
+    settings.write(config, baked)
+    done = _service_first_start(config)
+    assert done.returncode == EXIT_TOKEN_REFUSED, done.stderr
+    assert "refused the enrolment" in done.stderr
+    assert "not-a-token-this-collector-issued" not in done.stderr
+    assert not (state / "identity" / "device.json").exists()
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"127.0.0.1:{probe.getsockname()[1]}"
+    settings.write(
+        config,
+        settings.make_settings(closed, str(collector.ca_cert), str(state), closed, token="t"),
+    )
+    done = _service_first_start(config)
+    assert done.returncode == 1, done.stderr
+    assert "cannot reach" in done.stderr

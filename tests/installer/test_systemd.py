@@ -31,6 +31,7 @@ def test_the_unit_is_hardened_without_breaking_installs_or_smartctl() -> None:
     assert unit["ExecCondition"] == unit["ExecStart"] + " --check"
     expected = {
         "Restart": "on-failure",
+        "RestartPreventExitStatus": "78",  # installer.service's EXIT_TOKEN_REFUSED
         "NoNewPrivileges": "yes",
         "ProtectHome": "yes",
         "PrivateTmp": "yes",
