@@ -39,7 +39,8 @@ def check_reachable(address: str) -> None:
     except OSError as exc:
         raise EnrolmentError(
             f"cannot reach the collector's enrolment port at {address}: "
-            f"{exc.strerror or exc} (check --server/--enroll-server)"
+            f"{exc.strerror or exc} (check enroll_server in the agent's config, which the "
+            "bundle's build set from --server/--enroll-server)"
         ) from None
 
 
