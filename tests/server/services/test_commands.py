@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import pytest
@@ -123,7 +123,7 @@ async def test_queue_many_stores_one_command_per_device_and_tells_the_listener(
     collector: Collector,
 ) -> None:
     devices = [(await collector.enroll())[1].device_id for _ in range(3)]
-    heard: list[list[PendingCommand]] = []
+    heard: list[Sequence[PendingCommand]] = []
     commands = CommandService(collector.sessions, collector.clock, on_queued=heard.append)
 
     queued = await commands.queue_many([*devices, devices[0]], "send_inventory", b"\x07")
@@ -145,7 +145,7 @@ async def test_queue_many_is_all_or_nothing(collector: Collector) -> None:
     _, kept = await collector.enroll()
     _, revoked = await collector.enroll()
     await collector.devices.revoke(revoked.device_id)
-    heard: list[list[PendingCommand]] = []
+    heard: list[Sequence[PendingCommand]] = []
     commands = CommandService(collector.sessions, collector.clock, on_queued=heard.append)
     with pytest.raises(FailedPrecondition):
         await commands.queue_many([kept.device_id, revoked.device_id], "send_inventory")
