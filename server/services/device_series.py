@@ -101,6 +101,12 @@ def _epoch(session: AsyncSession) -> ColumnElement[Any]:
     raise NotImplementedError(f"unsupported database {name!r}: use SQLite or PostgreSQL")
 
 
+def _next_second(moment: datetime) -> datetime:
+    """``moment`` rounded up to a whole second."""
+    whole = moment.replace(microsecond=0)
+    return whole if whole == moment else whole + timedelta(seconds=1)
+
+
 def _bucket(session: AsyncSession, start: datetime, width: int) -> ColumnElement[Any]:
     offset = _epoch(session) - literal(int(start.timestamp()))
     if session.get_bind().dialect.name == "postgresql":  # EXTRACT gives a numeric
@@ -120,8 +126,11 @@ class DeviceSeries:
     async def series(self, device_id: str, metric: str, range_name: str) -> Series:
         """The ``metric`` of ``device_id`` over the range ending now."""
         metric, range_name = parse_metric(metric), parse_range(range_name)
-        end = self._clock()
         span = RANGES[range_name]
+        # Whole seconds: buckets are counted from ``start`` in whole seconds (SQLite's
+        # strftime('%s') drops the fraction), so a fractional start would put a sample of the
+        # last second into a bucket past the end. Rounding ``end`` up keeps that sample.
+        end = _next_second(self._clock())
         start = end - span
         width = bucket_seconds(span)
         result = Series(metric, range_name, UNITS[metric], start, end, width)

@@ -419,8 +419,7 @@ async def test_add_devices_shows_install_commands_for_every_system(web: WebHarne
     [secret] = set(SECRET.findall(made.text))
     for line in (
         f"sudo sh parc-agent-{VERSION}-linux-x86_64/install.sh --token {secret}",
-        f"sudo apt-get install -y ./parc-agent_{VERSION}_amd64.deb",
-        f"--enrol-only --token {secret}",
+        f"sudo env PARC_TOKEN={secret} apt-get install -y ./parc-agent_{VERSION}_amd64.deb",
         f"parc-agent-{VERSION}-windows-amd64\\install.ps1 -Token {secret}",
         f"sudo sh parc-agent-{VERSION}-macos-arm64/install.sh --token {secret}",
         f"parc-agent enroll --server {web.collector.agent_address}",

@@ -149,3 +149,26 @@ async def test_unknown_metrics_and_ranges_are_refused(
 ) -> None:
     with pytest.raises(InvalidArgument):
         await DeviceSeries(collector.sessions, collector.clock).series("x", metric, range_name)
+
+
+async def test_a_sample_in_the_last_second_before_now_is_in_the_last_bucket(
+    collector: Collector,
+) -> None:
+    """Buckets are counted in whole seconds from the start: a range ending at a fraction of a
+    second must still place a sample of that same second in its last bucket, not past it."""
+    _, identity = await collector.enroll()
+    collector.clock.now = collector.clock.now.replace(microsecond=900_000)
+    now = collector.clock.now
+    latest = now - timedelta(microseconds=800_000)  # same whole second as now
+    times = [now - timedelta(hours=h) for h in range(47, 0, -1)] + [latest]
+    await store_samples(collector, identity, times)
+    series = DeviceSeries(collector.sessions, collector.clock)
+    for range_name in RANGES:
+        result = await series.series(identity.device_id, "cpu", range_name)
+        assert result.start <= latest < result.end
+        assert result.end - now < timedelta(seconds=1)
+        expected = expected_buckets(times, result.start, result.end, result.bucket_seconds)
+        assert len(result.times) == len(expected), range_name
+        last = expected[max(expected)]
+        assert len(times) - 1 in last  # the latest sample is in the last bucket
+        assert result.lines[1].values[-1] == max(cpu_at(n) for n in last)  # and drawn there
