@@ -46,62 +46,71 @@ CHANGES = """## What was changed in the collector for these goals
   caller gave up before it started is dropped (the agent was not answered and sends it again),
   so a backlog of abandoned reports does not feed an overload. Inventories run in a
   transaction of their own beside the batches.
+- **Health reports set-based** (`server/services/reports.py`, `device_state.py`): the
+  writer's grouped jobs hand a whole batch of reports to one call, which stores every sample
+  with one INSERT … ON CONFLICT DO NOTHING RETURNING, reads the devices once, reads only the
+  sample times and memory % of the 15-minute window (not whole sample rows), and updates
+  last-seen with one statement; a device with several reports in a batch has them judged in
+  order, as one by one. CPU per health report fell from 4.2 ms to 0.34 ms in process.
+- **Command fan-out set-based** (`server/services/commands.py`, `server/api/streams.py`):
+  one command for N devices is one multi-row INSERT, handed straight to the open streams (no
+  database read per stream); delivery marks and acknowledgements from many streams are
+  coalesced into one UPDATE … IN per outcome (an executemany in aiosqlite's thread takes the
+  GIL back once per row).
+- **Inventory ingest**: title and declared-licence ids are remembered once committed (never
+  from a rolled-back transaction); statements are built once; install times are converted
+  without protobuf's pure-Python ToDatetime; on SQLite, links go in as multi-row INSERTs; the
+  redundant `device_software(title_id)` index is dropped (migration 0006). CPU per full
+  inventory of 700 packages fell from about 81-92 ms to about 60 ms.
+- **Memory**: one wrapped gRPC handler per method instead of per call, no client certificate
+  kept per stream, TLS frames of at most 4 KiB, glibc's mmap threshold fixed and free heap
+  returned to the OS every 30 s (`server/api/heap.py`: after an upload, RSS per stream was
+  ~800 KiB before `malloc_trim`, ~155 KiB after).
 - **Shutdown** (`server/app.py`): streams are ended, and so are streams agents open again
   while the port is still open; the gRPC server stops; then the last-seen flush, the presence
   sweep and the writer finish what they began (nothing is cancelled inside a transaction) and
-  the engine is disposed last. SIGTERM with 2,000 open streams: exit 0 in 2.2 s (it waited the
-  whole 5 s grace before, and could hang on the database lock).
-- **SQLite pool** of 32 (+32) connections instead of 5 (+10): every agent RPC reads (its
-  certificate is checked), and each session beyond the pool opened and closed a connection (a
-  thread, a file and the PRAGMAs) every time.
-- **Inventory ingest**: content keys of titles and licences are cached (the same shared keys
-  were hashed thousands of times a report).
+  the engine is disposed last.
+- **SQLite pool** of 32 (+32) connections instead of 5 (+10).
 """
 
 LIMITS = """## What is not met, and where the cost is
 
-- **Health reports at 10,000 agents** (167 a second): not kept up with. In one process a
-  health report costs about 5.3 ms of CPU through the writer (200 devices with 20 samples
-  each: 172 reports/s on one core); 57 % of it is `refresh_health_in`
-  (`server/services/device_state.py`), which loads every sample of the last 20 minutes as a
-  full ORM row (`sample_from_row`) although the rule needs only the newest sample in full and
-  the time and memory % of the older ones. Loading those two columns only is the next step
-  (outside the files of issue 6). With the heartbeats, the per-RPC certificate check and TLS,
-  the collector is CPU-bound near one core, and health reports time out (60 s deadline); the
-  heartbeat p99 suffers from the same busy event loop.
+- **Steady state at 10,000 agents**: see its table. What is left after the health path:
+  the per-RPC certificate check (`AuthInterceptor` → `DeviceService.authenticate`, a full
+  ORM select of certificate and device on every RPC) is the largest cost in Parc's own code
+  (about 14 % of the GIL under load); Python's garbage collector takes about 9 % of it with
+  10,000 streams' objects alive; most of the rest is grpc and TLS.
 - **Memory per connected agent**: a bare `grpc.aio` server with the same mutual TLS
-  (`bench/echo_server.py`) already holds 94.5 KB per open stream at 1,000 streams; the collector
-  holds 110-118 KB at 1,000 streams. gRPC options tried (no BDP probe, smaller TCP read chunks,
-  4 KiB TSI frames, fewer malloc arenas) changed it by under 5 %. Under 100 KB needs another
-  transport or a leaner gRPC build; at 10,000 agents with reports in flight the figure is higher.
-- **Inventory storm**: each full inventory (700 packages) is a few thousand rows written with
-  set-based statements in one transaction; the time goes to SQLAlchemy's per-row parameter
-  processing and SQLite's index updates, serialised on SQLite's one writer.
+  (`bench/echo_server.py`) holds about 88 KiB per idle stream and about 125 KiB once traffic
+  has passed (`python -m bench.stream_memory`); the collector holds 126-146 KiB per agent in
+  the runs above. Server options change grpc core's share by a few KiB at most (only the TSI
+  frame size mattered); under 100 KB needs another transport or a leaner gRPC build.
+- **Inventory storm**: about 60 ms of collector CPU per full inventory of 700 packages, so at
+  most ~16 a second on one core against the goal of 100. Half of it is SQLite writing the
+  links' index pages (each link lands on another page of the (title_id, device_id) index)
+  behind its single writer; the rest is protobuf parsing, building records and SQLAlchemy.
+  100 a second needs a different storage of links (e.g. one packed row per device's software
+  list beside a title index) or several inventories per write transaction.
 - **Same machine**: the load generator runs on the collector's 2 cores (its CPU is in each
-  table), and other work shared the machine during these runs.
+  table). Figures from an earlier session ran on an Intel Xeon host; this session's on an AMD
+  EPYC host (see each run's machine line).
 """
 
-EARLIER = """## Before the write batching, and after
+EARLIER = """## Before and after
 
-Figures measured by an earlier attempt on the same kind of machine, before agents' small
-writes were batched (one write transaction per health report, per acknowledgement and per
-delivery); its branch and JSON were lost, the "before" figures are as recorded in issue 6.
-The "after" column is from the runs above (not always at the same size or load: see each
-table).
+"Before" is the state at the start of the session that wrote the set-based health, fan-out
+and inventory paths (commit d8834d1, runs on the Intel host, the numbers recorded in that
+version of this page); "after" is the runs above.
 
 | scenario | before | after |
 | --- | --- | --- |
-| steady, 10,000 agents, 120 s | 13,869 errors, hb p99 10.9 s, 0.66 cores, 151 KiB/agent \
-| 8,340 errors (health reports timing out), hb p99 2.2 s, 0.89 cores, 180 KB/agent |
-| steady, 2,000 / 3,000 agents | 2,000: 0 errors, hb p99 1.5 s | 3,000: 0 errors, hb p99 79 ms |
-| inventory storm | 3.9 full inventories/s | 12.6/s (1,000 agents) |
-| fan-out | 2,000 acked in 2.0 s | 5,000 in 17.4 s (SQLite), 2,000 in 6.4 s (PostgreSQL) |
-| reconnect storm | 2,000 back in 90 s, 11,302 re-opens | 5,000 back in 68 s, 12,228 re-opens |
-| enrolment storm, 10,000 agents | 195 s | 70 s |
-
-The fan-out "after" runs carried the health reports of all their agents meanwhile (each
-acknowledgement and delivery mark shares the writer with them); the conditions of the
-"before" run are not known.
+| steady, 10,000 agents, 120 s | 8,340 errors (health reports timing out), hb p99 2.2 s, \
+0.89 cores, 14.9 health reports/s accepted of 167 due | see the steady 10,000 table |
+| steady, 3,000 agents, SQLite | 0 errors, hb p99 79 ms, health p99 866 ms, 0.52 cores \
+| 0 errors, hb p99 5.1 ms, health p99 321 ms, 0.46 cores |
+| inventory storm, 1,000 agents, SQLite | 12.6/s | 15.9/s (PostgreSQL 15.7/s) |
+| fan-out, SQLite | 5,000 acked in 17.4 s | 10,000 acked in 9.7 s |
+| fan-out, PostgreSQL, 2,000 agents | 6.4 s | 1.9 s |
 """
 
 
