@@ -41,6 +41,11 @@ from pathlib import Path
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
+if __package__ in (None, ""):  # run as `python bench/loadgen.py`: the checkout holds `bench`
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from agent.backoff import Backoff
 from agent.sections import SectionMemory
 from bench.fleet import DeviceCredentials, enroll, heartbeat, mtls_channel
