@@ -361,32 +361,48 @@ async def ensure_titles(
     writers take the same locks in the same order), then one SELECT per CHUNK keys for the
     ids, which the cache learns once this transaction commits.
     """
-    known = KnownIds.of(session, "titles")
-    ids: dict[TitleNames, int] = {}
+    return await _ids_of(
+        session,
+        "titles",
+        _TITLES,
+        "title_key",
+        ((package.name, package.publisher, package.source) for package in packages),
+        lambda names: {
+            "title_key": content_key(*names),
+            "name": names[0],
+            "publisher": names[1],
+            "source": names[2],
+        },
+    )
+
+
+async def _ids_of(
+    session: AsyncSession,
+    kind: str,
+    table: Table,
+    key_name: str,
+    wanted: Iterable[K],
+    row_of: Callable[[K], dict[str, str]],
+) -> dict[K, int]:
+    """The id of each wanted item: from ``KnownIds`` of ``kind`` when it has it, else by
+    ``_ensure_rows`` of ``row_of(item)`` (keyed by its ``key_name``), learnt on commit."""
+    known = KnownIds.of(session, kind)
+    ids: dict[K, int] = {}
     missing: dict[str, dict[str, str]] = {}
-    names_of: dict[str, TitleNames] = {}
-    for package in packages:
-        names = (package.name, package.publisher, package.source)
-        if names in ids:
-            continue
-        found = known.get(names)
+    item_of: dict[str, K] = {}
+    for item in dict.fromkeys(wanted):
+        found = known.get(item)
         if found is not None:
-            ids[names] = found
+            ids[item] = found
             continue
-        key = content_key(*names)
-        if key not in missing:
-            names_of[key] = names
-            missing[key] = {
-                "title_key": key,
-                "name": package.name,
-                "publisher": package.publisher,
-                "source": package.source,
-            }
+        row = row_of(item)
+        missing[row[key_name]] = row
+        item_of[row[key_name]] = item
     if missing:
-        by_key = await _ensure_rows(session, _TITLES, "title_key", missing)
+        by_key = await _ensure_rows(session, table, key_name, missing)
         for key, row_id in by_key.items():
-            ids[names_of[key]] = row_id
-            known.learn(session, names_of[key], row_id)
+            ids[item_of[key]] = row_id
+            known.learn(session, item_of[key], row_id)
     return ids
 
 
@@ -689,26 +705,19 @@ async def _ensure_licences(
     session: AsyncSession, licences: Sequence[PackageLicence]
 ) -> dict[str, int]:
     """The id of each licence (by licence key), creating those not stored yet (as titles)."""
-    known = KnownIds.of(session, "licences")
-    ids: dict[str, int] = {}
-    missing: dict[str, dict[str, str]] = {}
+    by_key: dict[str, PackageLicence] = {}
     for licence in licences:
-        key = licence_key(licence)
-        if key in ids or key in missing:
-            continue
-        found = known.get(key)
-        if found is not None:
-            ids[key] = found
-            continue
-        missing[key] = {
+        by_key.setdefault(licence_key(licence), licence)
+    return await _ids_of(
+        session,
+        "licences",
+        _TERMS,
+        "licence_key",
+        by_key,
+        lambda key: {
             "licence_key": key,
-            "source": licence.source,
-            "spdx": licence.spdx,
-            "declared": licence.declared,
-        }
-    if missing:
-        by_key = await _ensure_rows(session, _TERMS, "licence_key", missing)
-        for key, row_id in by_key.items():
-            ids[key] = row_id
-            known.learn(session, key, row_id)
-    return ids
+            "source": by_key[key].source,
+            "spdx": by_key[key].spdx,
+            "declared": by_key[key].declared,
+        },
+    )
