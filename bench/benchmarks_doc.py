@@ -64,7 +64,7 @@ CHANGES = """## What was changed in the collector for these goals
   inventory of 700 packages fell from about 81-92 ms to about 60 ms.
 - **Memory**: one wrapped gRPC handler per method instead of per call, no client certificate
   kept per stream, TLS frames of at most 4 KiB, glibc's mmap threshold fixed and free heap
-  returned to the OS every 30 s (`server/api/heap.py`: after an upload, RSS per stream was
+  returned to the OS every 30 s (`server/heap.py`: after an upload, RSS per stream was
   ~800 KiB before `malloc_trim`, ~155 KiB after).
 - **Shutdown** (`server/app.py`): streams are ended, and so are streams agents open again
   while the port is still open; the gRPC server stops; then the last-seen flush, the presence

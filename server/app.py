@@ -23,11 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from parc.v1 import agent_service_pb2_grpc as pb_grpc
 from server.api.auth import AuthInterceptor
 from server.api.errors import ErrorInterceptor
-from server.api.heap import HeapTrimmer, tune_malloc
 from server.api.options import SERVER_OPTIONS
 from server.api.servicer import AgentServicer
 from server.api.streams import ConnectionRegistry
 from server.api.watcher import Watcher
+from server.heap import HeapTrimmer, tune_malloc
 from server.pki import CertificateAuthority, PkiPaths, load_server_credentials_material
 from server.services.access import AccessPolicy
 from server.services.accounts import AccountService

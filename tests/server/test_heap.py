@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import platform
 
-from server.api.heap import HeapTrimmer, trim, tune_malloc
+from server.heap import HeapTrimmer, trim, tune_malloc
 
 GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 
