@@ -45,6 +45,7 @@ from server.services.clock import Clock, utc_now
 from server.services.errors import InvalidArgument
 from server.services.health_state import HealthState
 from server.services.tokens import parse_duration
+from server.services.validation import MAX_INT32
 from server.store.models import (
     DeviceInventoryRow,
     DeviceRow,
@@ -75,7 +76,7 @@ COUNT_CAP = 10_000
 MAX_TITLES = 200  # a software search matching more titles than this is cut (and says so)
 MAX_TEXT = 200
 MAX_PRESENCE_IDS = 500
-MAX_ID = 2**31 - 1  # tenant and site ids are 32-bit integers
+MAX_ID = MAX_INT32  # tenant and site ids are 32-bit integers
 MAX_SEEN = timedelta(days=3650)  # "last seen within/older than" goes back ten years at most
 EXPORT_BATCH = 500
 PROBLEMS_LIMIT = 50
