@@ -65,6 +65,17 @@ def tar_bundle(builder: Builder, collector: Collector) -> BuildResult:
     )
 
 
+def service_entry(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The unit's command (``python -m installer.service --config FILE``) with ``args``."""
+    return subprocess.run(
+        [sys.executable, "-m", "installer.service", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
 def installer_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [sys.executable, "-m", "installer.cli", *args],

@@ -27,7 +27,7 @@ from installer.errors import BundleError, EnrolmentError
 from installer.layout import LinuxLayout
 from installer.linux import install, status, uninstall
 from tests.e2e.processes import Collector, wait_for
-from tests.installer.conftest import Builder, installer_cli, tree
+from tests.installer.conftest import Builder, installer_cli, service_entry, tree
 
 pytestmark = pytest.mark.e2e
 
@@ -260,13 +260,7 @@ def test_a_failed_upgrade_puts_the_old_install_back(
 
 def _service_first_start(config: Path) -> subprocess.CompletedProcess[str]:
     """What ExecStart runs on a machine not yet enrolled (stops before the agent would run)."""
-    return subprocess.run(
-        [sys.executable, "-m", "installer.service", "--config", str(config), "--enrol-only"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return service_entry(config, "--enrol-only")
 
 
 def test_a_refused_baked_token_stops_the_service_instead_of_restarting_it(

@@ -14,6 +14,7 @@ import pytest
 from installer.layout import LinuxLayout
 from installer.settings import make_settings, write
 from installer.systemd import unit_text
+from tests.installer.conftest import service_entry
 
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 
@@ -73,13 +74,7 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path) -> None:
 
 
 def _check(config: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "installer.service", "--config", str(config), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return service_entry(config, "--check")
 
 
 def test_the_condition_skips_a_machine_with_neither_identity_nor_token(tmp_path: Path) -> None:
