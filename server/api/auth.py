@@ -3,7 +3,8 @@
 The agent port requires a client certificate issued by the collector's CA (TLS verifies the
 chain); the enrolment port asks for none. This interceptor lets ``Enroll`` through without a
 certificate and, for every other method, maps the verified peer certificate to a device
-through ``DeviceService.authenticate`` (which refuses unknown and revoked serials). A
+through ``DeviceService.authenticate`` (which refuses unknown, revoked and expired serials;
+the serial and CN of each certificate are read once, then remembered by its SHA-256). A
 non-Enroll call on the enrolment port has no certificate and is refused UNAUTHENTICATED.
 
 The identity reaches the servicer through a context variable: grpc.aio runs each call in its
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 import grpc
 
 from server.api.handlers import Context, Handler, WrappedHandlers, wrap_handler
-from server.pki.peer import peer_identity
+from server.pki.peer import PeerIdentityCache
 from server.services.errors import Unauthenticated
 from server.services.records import DeviceIdentity
 
@@ -59,6 +60,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         public_methods: Collection[str] = (ENROLL_METHOD,),
     ) -> None:
         self._devices = devices
+        # Parsing a PEM on every call is costly: each certificate is read once (bounded LRU).
+        self._peer_identity = PeerIdentityCache()
         self._public = frozenset(public_methods)
         self._wrapped = WrappedHandlers(
             lambda _, handler: wrap_handler(handler, self._authenticated)
@@ -69,7 +72,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         certificate = peer_certificate(context)
         if certificate is None:
             raise Unauthenticated("a client certificate is required; enrol first")
-        serial, device_id = peer_identity(certificate)
+        serial, device_id = self._peer_identity(certificate)
         # This frame lives as long as the call (a stream: as long as the agent is connected):
         # it keeps no certificate.
         del certificate

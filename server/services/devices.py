@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.services import details, device_events
 from server.services.audit import record_in
+from server.services.certificate_cache import CertificateCache, CertificateFacts
 from server.services.clock import Clock, utc_now
 from server.services.errors import InvalidArgument, NotFound, Unauthenticated
 from server.services.health_state import HealthState
@@ -92,6 +93,23 @@ def state_label(revoked: bool, online: bool, health_state: int) -> str:
     return HealthState(min(health_state, HealthState.CRITICAL)).label
 
 
+# The columns authentication needs, without loading ORM objects (it runs on every call).
+_CERTIFICATE_FACTS = (
+    select(
+        CertificateRow.device_id,
+        DeviceRow.tenant_id,
+        DeviceRow.site_id,
+        CertificateRow.not_after,
+        DeviceRow.revoked_at,
+    )
+    .join(DeviceRow, DeviceRow.id == CertificateRow.device_id)
+    .where(CertificateRow.serial == bindparam("serial"))
+)
+_REVOCATION_MARK = select(func.count(DeviceRow.id), func.max(DeviceRow.revoked_at)).where(
+    DeviceRow.revoked_at.is_not(None)
+)
+
+
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -109,36 +127,69 @@ class DeviceService:
         self._sessions = sessions
         self._clock = clock
         self._offline_after = offline_after
+        self._certificates = CertificateCache()
 
     async def authenticate(self, serial: int, device_id: str) -> DeviceIdentity:
         """The identity behind a client certificate, or ``Unauthenticated``.
 
         Refuses serials the collector never issued, a CN that is not the serial's device,
-        revoked devices and expired certificates.
+        revoked devices and expired certificates. What a serial stands for is remembered
+        (``server.services.certificate_cache``): a revocation by this process is honoured
+        at once, one by another process within 2 s (1 s with the collector's watcher); expiry
+        is checked on every call.
         """
+        now = self._clock()
+        certificates = self._certificates
+        if certificates.check_due(now):
+            await self._check_revocations(now)
+        facts = certificates.get(serial, now)
+        if facts is None:
+            facts = await self._certificate_facts(serial, now)
+        if facts.device_id != device_id:
+            raise Unauthenticated("client certificate does not belong to this device")
+        if facts.revoked:
+            raise Unauthenticated("device has been revoked")
+        if facts.not_after <= now:
+            raise Unauthenticated("client certificate has expired")
+        return DeviceIdentity(
+            device_id=facts.device_id,
+            tenant_id=facts.tenant_id,
+            site_id=facts.site_id,
+            serial=serial,
+        )
+
+    async def _certificate_facts(self, serial: int, now: datetime) -> CertificateFacts:
+        """Read what ``serial`` stands for (and remember it unless revoked meanwhile)."""
         try:
             stored_serial = serial_hex(serial)
         except ValueError as error:
             raise Unauthenticated("client certificate not recognised") from error
-        query = (
-            select(CertificateRow, DeviceRow)
-            .join(DeviceRow, DeviceRow.id == CertificateRow.device_id)
-            .where(CertificateRow.serial == stored_serial)
-        )
+        generation = self._certificates.generation
         async with self._sessions() as session:
-            row = (await session.execute(query)).one_or_none()
+            row = (await session.execute(_CERTIFICATE_FACTS, {"serial": stored_serial})).first()
         if row is None:
             raise Unauthenticated("client certificate not recognised")
-        certificate, device = row
-        if device.id != device_id:
-            raise Unauthenticated("client certificate does not belong to this device")
-        if device.revoked_at is not None:
-            raise Unauthenticated("device has been revoked")
-        if certificate.not_after <= self._clock():
-            raise Unauthenticated("client certificate has expired")
-        return DeviceIdentity(
-            device_id=device.id, tenant_id=device.tenant_id, site_id=device.site_id, serial=serial
+        device_id, tenant_id, site_id, not_after, revoked_at = row
+        facts = CertificateFacts(
+            device_id=device_id,
+            tenant_id=tenant_id,
+            site_id=site_id,
+            not_after=not_after,
+            revoked=revoked_at is not None,
+            read_at=now,
         )
+        self._certificates.put(serial, facts, generation)
+        return facts
+
+    async def _check_revocations(self, now: datetime) -> None:
+        """Read the revocations again (one query for every caller waiting on it)."""
+        certificates = self._certificates
+        async with certificates.check_lock:
+            if not certificates.check_due(now):
+                return
+            async with self._sessions() as session:
+                count, newest = (await session.execute(_REVOCATION_MARK)).one()
+            certificates.observe((int(count), newest), now)
 
     async def revoke(
         self, device_id: str, *, actor: Actor | None = None, address: str = ""
@@ -153,6 +204,7 @@ class DeviceService:
             if device is None:
                 raise NotFound(f"device {device_id!r} does not exist")
             if device.revoked_at is not None:
+                self._certificates.forget_devices([device_id])  # if another process revoked it
                 return False
             now = self._clock()
             device.revoked_at = now
@@ -171,6 +223,8 @@ class DeviceService:
                     details={"hostname": device.hostname[:255]},
                     address=address,
                 )
+        # Committed: this device's next call is refused, even if its certificate was cached.
+        self._certificates.forget_devices([device_id])
         return True
 
     async def status(self, device_id: str) -> DeviceStatus:
@@ -265,6 +319,8 @@ class DeviceService:
             query = query.where(DeviceRow.revoked_at > cursor)
         async with self._sessions() as session:
             rows = (await session.execute(query.order_by(DeviceRow.revoked_at))).all()
+        # The watcher closes these devices' streams: their next call must be refused too.
+        self._certificates.forget_devices(device_id for device_id, _ in rows)
         new_cursor = cursor
         for _, revoked_at in rows:
             if revoked_at is not None and (new_cursor is None or revoked_at > new_cursor):
