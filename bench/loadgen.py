@@ -21,7 +21,8 @@ Running it on a second machine (so the load generator does not share the collect
 Every simulated agent enrols through the real Enroll RPC with its own ECDSA key (the agent's own
 key and CSR code), holds its own mutual-TLS connection and Connect stream, sends heartbeats,
 health reports and inventories shaped like real ones at jittered intervals (deterministic with
-``--seed``), answers commands, and reconnects with exponential backoff and full jitter. It
+``--seed``), answers commands, and reconnects with exponential backoff and full jitter (the
+agent's own ``Backoff`` and constants: 5 s doubling up to 60 s). It
 dials only the addresses it is given and stops by itself after ``--duration`` seconds.
 """
 
@@ -46,7 +47,7 @@ if __package__ in (None, ""):  # run as `python bench/loadgen.py`: the checkout 
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent.backoff import Backoff
+from agent.backoff import RECONNECT_BASE_S, RECONNECT_CAP_S, Backoff
 from agent.sections import SectionMemory
 from bench.fleet import DeviceCredentials, enroll, heartbeat, mtls_channel
 from bench.report import Figure, machine, this_command
@@ -54,8 +55,6 @@ from parc.v1 import agent_service_pb2 as pb
 from parc.v1 import agent_service_pb2_grpc as pb_grpc
 
 RPC_TIMEOUT_S = 60.0
-RECONNECT_BASE_S = 1.0
-RECONNECT_CAP_S = 60.0
 GiB = 2**30
 
 ConnectCall = grpc.aio.StreamStreamCall[pb.ConnectRequest, pb.ConnectResponse]

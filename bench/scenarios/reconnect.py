@@ -2,7 +2,8 @@
 
 Measures how long the old process takes to exit (it must exit 0), then how long until every
 agent holds a stream again, and how many streams were re-opened and failed on the way (the
-agents back off exponentially with full jitter, 1 s doubling up to 60 s, as the real agent).
+agents back off exponentially with full jitter from the agent's constants in
+``agent.backoff``: 5 s doubling up to 60 s).
 Goal: all back within 2 minutes without a flood of errors.
 """
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from agent.backoff import Backoff
+from agent.backoff import RECONNECT_BASE_S, RECONNECT_CAP_S, Backoff
 
 
 def test_ceilings_double_until_the_cap() -> None:
@@ -58,3 +58,13 @@ def test_invalid_parameters() -> None:
         Backoff(base=0)
     with pytest.raises(ValueError):
         Backoff(base=10, cap=5)
+
+
+def test_the_reconnect_defaults_start_from_a_wider_window() -> None:
+    # A fleet whose streams all end at once (a collector restart) first spreads over 5 s,
+    # then 10 s, ..., never waiting more than a minute between attempts.
+    backoff = Backoff(uniform=lambda low, high: high)
+    assert [backoff.next_delay() for _ in range(7)] == [5, 10, 20, 40, 60, 60, 60]
+    assert (backoff.base, backoff.cap) == (RECONNECT_BASE_S, RECONNECT_CAP_S)
+    lowest = Backoff(uniform=lambda low, high: low)
+    assert lowest.next_delay() == 0.0  # full jitter: some agents retry at once
