@@ -59,6 +59,8 @@ async def run(
     per_agent = max(0, rss_after - rss_before) / agents
     hb_p99 = latency(lat, "heartbeat")
     error_count = sum(errors.values())
+    messages = counts["heartbeats_acked"] + counts["health_accepted"]
+    per_message_ms = 1000 * cores * duration / messages if messages else 0.0
     figures = [
         Figure("agents connected at the end", connected_at_end, "agents"),
         Figure("enrol and connect (ramp-up)", connect_s, "s"),
@@ -73,6 +75,8 @@ async def run(
         Figure("health report latency p99", latency(lat, "health"), "ms"),
         goal("errors", error_count, "errors", "0", error_count == 0),
         goal("collector CPU", cores, "cores", "< 1 core", cores < 1.0),
+        # Comparable between runs of different sizes, and less sensitive to a busy machine.
+        Figure("collector CPU per message (heartbeat or health report)", per_message_ms, "ms"),
         Figure("collector RSS at the end", rss_after / 2**20, "MiB"),
         goal("collector memory per agent", per_agent / KB, "KB", "< 100 KB", per_agent < 100 * KB),
         Figure("load generator CPU (same machine)", client_cores, "cores"),
@@ -92,6 +96,7 @@ async def run(
             "heartbeat_p99_ms": hb_p99,
             "errors": errors,
             "collector_cores": cores,
+            "collector_cpu_per_message_ms": per_message_ms,
             "collector_rss_bytes": rss_after,
             "memory_per_agent_bytes": per_agent,
             "generator_cores": client_cores,

@@ -34,6 +34,7 @@ def test_steady_state_keeps_every_agent_connected_without_errors(tmp_path: Path)
     assert data["connected_at_end"] == AGENTS
     assert data["errors"] == {}
     assert data["collector_cores"] > 0
+    assert data["collector_cpu_per_message_ms"] > 0
     assert data["collector_rss_bytes"] > 0
     assert set(data["latency_ms"]) >= {"heartbeat"}
     assert figure(result, "agents connected at the end") == AGENTS
