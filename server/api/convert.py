@@ -105,6 +105,11 @@ def to_datetime(stamp: Timestamp) -> datetime:
     """
     seconds, nanos = stamp.seconds, stamp.nanos
     if _SECONDS_MIN <= seconds <= _SECONDS_MAX and 0 <= nanos <= 999_999_999:
+        if nanos < 1000:  # whole seconds (install times mostly are): the C path
+            try:
+                return datetime.fromtimestamp(seconds, UTC)
+            except (OverflowError, OSError, ValueError):
+                pass  # outside the platform's time_t: exact arithmetic below
         return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
     return stamp.ToDatetime(tzinfo=UTC)
 
@@ -347,16 +352,15 @@ def inventory_snapshot(report: pb.InventoryReport) -> InventorySnapshot:
 
 
 def _software_package(package: pb.SoftwarePackage) -> SoftwarePackage:
+    # Positional (in field order): hundreds per inventory, and keywords cost a third more.
     return SoftwarePackage(
-        name=package.name,
-        version=package.version,
-        publisher=package.publisher,
-        source=SOFTWARE_SOURCES.get(package.source, ""),
-        architecture=package.architecture,
-        install_time=(
-            to_datetime(package.install_time) if package.HasField("install_time") else None
-        ),
-        identifier=package.identifier,
+        package.name,
+        package.version,
+        package.publisher,
+        SOFTWARE_SOURCES.get(package.source, ""),
+        package.architecture,
+        to_datetime(package.install_time) if package.HasField("install_time") else None,
+        package.identifier,
     )
 
 
@@ -373,8 +377,7 @@ def _licences(licences: pb.LicenceInventory) -> LicenceFacts:
             for a in licences.activations
         ),
         packages=tuple(
-            PackageLicence(package=p.package, source=p.source, spdx=p.spdx, declared=p.declared)
-            for p in licences.packages
+            PackageLicence(p.package, p.source, p.spdx, p.declared) for p in licences.packages
         ),
     )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import sqlite3
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -162,32 +163,46 @@ async def held_sections(session: AsyncSession, device_id: str) -> dict[str, Held
     return {section: HeldSection(digest, when) for section, digest, when in rows}
 
 
-async def save_section(
+async def save_sections(
     session: AsyncSession,
     device_id: str,
-    section: str,
-    content_hash: str,
-    snapshot: InventorySnapshot,
+    sections: Sequence[tuple[str, str, InventorySnapshot]],
     now: datetime,
 ) -> None:
-    values = {
-        "device_id": device_id,
-        "section": section,
-        "content_hash": content_hash,
-        "report_id": snapshot.report_id,
-        "collect_time": snapshot.collect_time,
-        "received_at": now,
-    }
-    statement = upsert_insert(session, InventorySectionRow).values(values)
+    """Record the (section, content hash, report) just stored for the device, in one go."""
+    if not sections:
+        return
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[InventorySectionRow.device_id, InventorySectionRow.section],
-            set_={name: statement.excluded[name] for name in values if name not in _SECTION_KEY},
-        )
+        _statement(session, "save_sections", lambda: _upsert(session, InventorySectionRow)),
+        [
+            {
+                "device_id": device_id,
+                "section": section,
+                "content_hash": content_hash,
+                "report_id": snapshot.report_id,
+                "collect_time": snapshot.collect_time,
+                "received_at": now,
+            }
+            for section, content_hash, snapshot in sections
+        ],
     )
 
 
-_SECTION_KEY = frozenset({"device_id", "section"})
+def _upsert(session: AsyncSession, model: type[Any]) -> Any:
+    """INSERT … ON CONFLICT (primary key) DO UPDATE every other column, for parameters given
+    at execution (built once per dialect: see ``_statement``). Every column must be given a
+    value: one left out would be overwritten with its default."""
+    table = _table(model)
+    keys = [column.name for column in table.primary_key.columns]
+    statement = upsert_insert(session, model)
+    return statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={
+            column.name: statement.excluded[column.name]
+            for column in table.columns
+            if column.name not in keys
+        },
+    )
 
 
 # --- hardware ---------------------------------------------------------------------------------
@@ -196,13 +211,9 @@ _SECTION_KEY = frozenset({"device_id", "section"})
 async def store_hardware(
     session: AsyncSession, device_id: str, snapshot: InventorySnapshot, now: datetime
 ) -> None:
-    values = hardware_values(device_id, snapshot, now)
-    statement = upsert_insert(session, DeviceInventoryRow).values(values)
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[DeviceInventoryRow.device_id],
-            set_={name: statement.excluded[name] for name in values if name != "device_id"},
-        )
+        _statement(session, "store_hardware", lambda: _upsert(session, DeviceInventoryRow)),
+        hardware_values(device_id, snapshot, now),
     )
 
 
@@ -437,8 +448,16 @@ def _insert_missing(session: AsyncSession, table: Table, key_name: str) -> Any:
     return upsert_insert(session, table).on_conflict_do_nothing(index_elements=[key_name])
 
 
-# Rows per INSERT on SQLite: at most 7 columns here, under the 999 parameters of old builds.
-SQLITE_ROWS_PER_INSERT = 128
+# Parameters per statement on SQLite: 32,766 since SQLite 3.32 (every distribution with
+# Python 3.11 has it), 999 before.
+SQLITE_MAX_PARAMETERS = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+# Rows per INSERT on SQLite, at most: a whole inventory's links in one or two statements.
+SQLITE_MAX_ROWS_PER_INSERT = 1000
+
+
+def sqlite_rows_per_insert(columns: int) -> int:
+    """Rows of ``columns`` values each that one SQLite INSERT may carry."""
+    return max(1, min(SQLITE_MAX_ROWS_PER_INSERT, SQLITE_MAX_PARAMETERS // columns))
 
 
 async def insert_rows(
@@ -449,12 +468,12 @@ async def insert_rows(
 ) -> None:
     """INSERT ``rows`` (values in the order of ``columns``) into ``table``, without RETURNING.
 
-    PostgreSQL: one executemany (psycopg sends it in a pipeline). SQLite: INSERTs of up to
-    ``SQLITE_ROWS_PER_INSERT`` rows each. aiosqlite runs statements in a thread of its own,
-    and an executemany there gives up and takes back the GIL for every row, each time
-    waiting for the event loop's thread, which is busy under an inventory storm: a 700-row
-    executemany then took several times as long as its rows. Values go through the columns'
-    type processing as they would in an executemany.
+    PostgreSQL: one executemany (psycopg sends it in a pipeline). SQLite: multi-row INSERTs
+    of as many rows as its parameter limit allows (``sqlite_rows_per_insert``). aiosqlite
+    runs statements in a thread of its own, and an executemany there gives up and takes back
+    the GIL for every row, each time waiting for the event loop's thread, which is busy under
+    an inventory storm; and every statement is several round trips to that thread. Values go
+    through the columns' type processing as they would in an executemany.
     """
     if not rows:
         return
@@ -469,8 +488,9 @@ async def insert_rows(
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
     ]
     process = [(index, p) for index, p in enumerate(processors) if p is not None]
-    for start in range(0, len(rows), SQLITE_ROWS_PER_INSERT):
-        chunk = rows[start : start + SQLITE_ROWS_PER_INSERT]
+    per_insert = sqlite_rows_per_insert(len(columns))
+    for start in range(0, len(rows), per_insert):
+        chunk = rows[start : start + per_insert]
         values: list[Any] = []
         for row in chunk:
             if process:
@@ -485,15 +505,19 @@ async def insert_rows(
 
 @functools.lru_cache(maxsize=512)
 def _sqlite_insert(table: Table, columns: tuple[str, ...], count: int) -> str:
-    """INSERT of ``count`` rows of ``columns`` as SQLite text, parameters row after row."""
-    names = [[f"p{row}_{column}" for column in range(len(columns))] for row in range(count)]
-    statement = insert(table).values(
-        [{name: bindparam(key) for name, key in zip(columns, keys, strict=True)} for keys in names]
-    )
+    """INSERT of ``count`` rows of ``columns`` as SQLite text, parameters row after row.
+
+    SQLAlchemy compiles the one-row form (names quoted as needed); its VALUES group is then
+    repeated, which costs nothing like compiling a thousand-row statement.
+    """
+    statement = insert(table).values({name: bindparam(name) for name in columns})
     compiled = statement.compile(dialect=SQLiteDialect(paramstyle="qmark"))
-    if list(compiled.positiontup or ()) != [key for keys in names for key in keys]:
-        raise AssertionError("multi-row INSERT parameters out of order")
-    return str(compiled)
+    if list(compiled.positiontup or ()) != list(columns):
+        raise AssertionError("INSERT parameters out of order")
+    head, separator, group = str(compiled).rpartition(" VALUES ")
+    if not separator or group != "(" + ", ".join("?" * len(columns)) + ")":
+        raise AssertionError(f"unexpected INSERT form: {compiled}")
+    return head + separator + ", ".join([group] * count)
 
 
 _STATEMENTS: dict[tuple[str, Hashable], Any] = {}

@@ -29,7 +29,7 @@ from server.services.records import (
 )
 from server.services.validation import validate_health, validate_inventory
 from server.services.validation import validate_report_id as validate_report_id
-from server.store.batch import BatchWriter, run_alone, run_grouped, run_write
+from server.store.batch import BatchWriter, run_grouped, run_large, run_write
 from server.store.dialect import upsert_insert
 from server.store.models import HealthSampleRow, InventoryReportRow
 
@@ -117,7 +117,7 @@ class ReportService:
             await touch_in(session, device_id, now)
             return plan
 
-        plan = await run_alone(self._writer, self._sessions, store)
+        plan = await run_large(self._writer, self._sessions, store)
         if plan.full_inventory_requested:
             log.info(
                 "device %s sent a section the collector lacks: full inventory asked", device_id
@@ -147,26 +147,22 @@ async def _not_yet_stored(
 async def _store_sections(
     session: AsyncSession, device_id: str, plan: inventory.SectionPlan, now: datetime
 ) -> None:
+    saved: list[tuple[str, str, InventorySnapshot]] = []
     hardware = plan.to_store.get(inventory.HARDWARE)
     if hardware is not None:
         await inventory.store_hardware(session, device_id, hardware, now)
-        await inventory.save_section(
-            session, device_id, inventory.HARDWARE, hardware.hardware_hash, hardware, now
-        )
+        saved.append((inventory.HARDWARE, hardware.hardware_hash, hardware))
     software = plan.to_store.get(inventory.SOFTWARE)
     if software is not None and software.software is not None:
         changes = await inventory.store_software(session, device_id, software.software)
         log.debug("device %s software: %s", device_id, changes)
-        await inventory.save_section(
-            session, device_id, inventory.SOFTWARE, software.software_hash, software, now
-        )
+        saved.append((inventory.SOFTWARE, software.software_hash, software))
     licences = plan.to_store.get(inventory.LICENCES)
     if licences is not None and licences.licences is not None:
         changes = await inventory.store_licences(session, device_id, licences.licences)
         log.debug("device %s licences: %s", device_id, changes)
-        await inventory.save_section(
-            session, device_id, inventory.LICENCES, licences.licences_hash, licences, now
-        )
+        saved.append((inventory.LICENCES, licences.licences_hash, licences))
+    await inventory.save_sections(session, device_id, saved, now)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,11 @@ started drops the job (nothing stored, nothing answered: the agent sends it agai
 cancelled later leaves it to commit. A backlog of jobs nobody waits for any more (agents whose
 deadline passed) is therefore skipped instead of written, so an overload does not feed itself.
 ``stop`` refuses new jobs, finishes the queued ones and ends the task.
+
+Large jobs (a full inventory) have a lane of their own (``submit_large``): a task that writes
+a few of them per transaction. They share a commit, and on SQLite the index pages they all
+touch are written once per batch instead of once per inventory; the small batches take turns
+with them at the write lock instead of waiting behind a whole storm.
 """
 
 from __future__ import annotations
@@ -51,6 +56,9 @@ Job = Callable[[AsyncSession], Awaitable[T]]
 GroupedJob = Callable[[AsyncSession, list[Item]], Awaitable[list[T]]]
 
 MAX_BATCH = 200
+# Large jobs (a full inventory: hundreds of rows) per transaction. A few share a commit and
+# the index pages they touch; more would hold the small batches back for longer.
+MAX_LARGE_BATCH = 8
 
 
 class WriterStopped(RuntimeError):
@@ -65,120 +73,131 @@ class _Item:
     item: Any = None
 
 
+class _Lane:
+    """A queue of jobs and the task that writes them, at most ``limit`` a transaction."""
+
+    def __init__(self, name: str, limit: int) -> None:
+        if limit < 1:
+            raise ValueError("a batch must hold at least 1 job")
+        self.name = name
+        self.limit = limit
+        self.queue: deque[_Item] = deque()
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def take(self) -> tuple[list[_Item], int]:
+        """The next batch, skipping jobs whose caller gave up; and how many were skipped."""
+        batch: list[_Item] = []
+        dropped = 0
+        while self.queue and len(batch) < self.limit:
+            item = self.queue.popleft()
+            if item.future.cancelled():
+                dropped += 1
+            else:
+                batch.append(item)
+        return batch, dropped
+
+
 class BatchWriter:
-    """Runs submitted write jobs in batches, one transaction per batch, in one task."""
+    """Runs submitted write jobs in batches, one transaction per batch.
+
+    Two lanes, each with its task: small jobs (``submit``, ``submit_grouped``), up to
+    ``max_batch`` a transaction, and large ones (``submit_large``), up to ``max_large_batch``.
+    On SQLite the two take turns at the single write lock, so a burst of inventories
+    delays a batch of health reports by one batch of inventories at most.
+    """
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], max_batch: int = MAX_BATCH
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        max_batch: int = MAX_BATCH,
+        max_large_batch: int = MAX_LARGE_BATCH,
     ) -> None:
-        if max_batch < 1:
-            raise ValueError("max_batch must be at least 1")
         self._sessions = sessions
-        self._max_batch = max_batch
-        self._queue: deque[_Item] = deque()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._small = _Lane("parc-batch-writer", max_batch)
+        self._large = _Lane("parc-large-writer", max_large_batch)
         self._stopping = False
-        self._alone: set[asyncio.Task[Any]] = set()
+        self._started = False
         self.batches = 0
         self.jobs = 0
         self.dropped = 0  # jobs whose caller gave up before they started
 
     @property
     def pending(self) -> int:
-        """Jobs waiting for the writer (not counting the batch being written)."""
-        return len(self._queue)
+        """Jobs waiting for the writer (not counting the batches being written)."""
+        return len(self._small.queue) + len(self._large.queue)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="parc-batch-writer")
+        if self._started:
+            return
+        self._started = True
+        for lane in (self._small, self._large):
+            lane.task = asyncio.create_task(self._run(lane), name=lane.name)
 
     async def submit(self, job: Job[T]) -> T:
         """Run ``job`` in the next batch; return its result once that batch committed."""
-        if self._stopping or self._task is None or self._task.done():
-            raise WriterStopped("the collector is not accepting writes")
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Item(job, future))
-        self._wake.set()
         # A caller that gives up (cancelled: the agent hung up or its deadline passed) cancels
         # the future: a job not yet started is then dropped (nothing was stored, the agent
         # was not answered and will send it again); a started one runs to its commit.
-        return await future
+        future: asyncio.Future[T] = self._future()
+        return await self._enqueue(self._small, _Item(job, future), future)
 
     async def submit_grouped(self, job: GroupedJob[Item, T], item: Item) -> T:
         """Run ``job`` on ``item`` together with the other items submitted with ``job`` in
         the same batch; return ``item``'s result once that batch committed (see ``submit``)."""
-        if self._stopping or self._task is None or self._task.done():
+        future: asyncio.Future[T] = self._future()
+        return await self._enqueue(self._small, _Item(None, future, job, item), future)
+
+    async def submit_large(self, job: Job[T]) -> T:
+        """Run a large ``job`` with at most ``max_large_batch`` others, beside the small
+        batches; return its result once committed (see ``submit``)."""
+        future: asyncio.Future[T] = self._future()
+        return await self._enqueue(self._large, _Item(job, future), future)
+
+    def _future(self) -> asyncio.Future[Any]:
+        if self._stopping or not self._started:
             raise WriterStopped("the collector is not accepting writes")
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Item(None, future, job, item))
-        self._wake.set()
+        return asyncio.get_running_loop().create_future()
+
+    async def _enqueue(self, lane: _Lane, item: _Item, future: asyncio.Future[T]) -> T:
+        if lane.task is None or lane.task.done():
+            raise WriterStopped("the collector is not accepting writes")
+        lane.queue.append(item)
+        lane.wake.set()
         return await future
 
-    async def alone(self, job: Job[T]) -> T:
-        """Run a large ``job`` in a write transaction of its own, beside the batches.
-
-        Like ``submit``: a caller cancelled while the job still waits for the write lock drops
-        it, one cancelled later leaves it to commit; ``stop`` waits for it.
-        """
-        if self._stopping:
-            raise WriterStopped("the collector is not accepting writes")
-        began = asyncio.Event()
-        task = asyncio.create_task(self._transaction_of(job, began))
-        self._alone.add(task)
-        task.add_done_callback(self._alone.discard)
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            # Still waiting for the write lock: nothing done yet, drop it (as ``submit`` does).
-            if not began.is_set():
-                task.cancel()
-            raise
-
     async def stop(self) -> None:
-        """Refuse new jobs, write the queued ones, end the task."""
+        """Refuse new jobs, write the queued ones, end the tasks."""
         self._stopping = True
-        task, self._task = self._task, None
-        if self._alone:
-            await asyncio.wait(list(self._alone))
-        if task is None:
-            return
-        self._wake.set()
+        tasks = [lane.task for lane in (self._small, self._large) if lane.task is not None]
+        for lane in (self._small, self._large):
+            lane.wake.set()
         try:
-            await task
+            for task in tasks:
+                await asyncio.shield(task)
         except asyncio.CancelledError:
             # Stopping was itself cancelled: end the writer without waiting any longer.
-            task.cancel()
+            for task in tasks:
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await asyncio.gather(*tasks, return_exceptions=True)
             raise
 
-    async def _run(self) -> None:
+    async def _run(self, lane: _Lane) -> None:
         try:
             while True:
-                await self._wake.wait()
-                self._wake.clear()
-                while self._queue:
-                    batch: list[_Item] = []
-                    while self._queue and len(batch) < self._max_batch:
-                        item = self._queue.popleft()
-                        if item.future.cancelled():
-                            self.dropped += 1
-                        else:
-                            batch.append(item)
+                await lane.wake.wait()
+                lane.wake.clear()
+                while lane.queue:
+                    batch, dropped = lane.take()
+                    self.dropped += dropped
                     if batch:
                         await self._write(batch)
                 if self._stopping:
                     return
         finally:
-            while self._queue:
-                _fail(self._queue.popleft(), WriterStopped("the collector stopped writing"))
-
-    async def _transaction_of(self, job: Job[T], began: asyncio.Event) -> T:
-        async with self._sessions.begin() as session:
-            await begin_write(session)
-            began.set()
-            return await job(session)
+            while lane.queue:
+                _fail(lane.queue.popleft(), WriterStopped("the collector stopped writing"))
 
     async def _write(self, batch: list[_Item]) -> None:
         self.batches += 1
@@ -265,12 +284,13 @@ async def run_grouped(
         return result
 
 
-async def run_alone(
+async def run_large(
     writer: BatchWriter | None, sessions: async_sessionmaker[AsyncSession], job: Job[T]
 ) -> T:
-    """Run a large ``job`` in a write transaction of its own (see ``BatchWriter.alone``)."""
+    """Run a large ``job`` through ``writer``'s lane of large jobs (``submit_large``), or in a
+    write transaction of its own without one."""
     if writer is not None:
-        return await writer.alone(job)
+        return await writer.submit_large(job)
     async with sessions.begin() as session:
         await begin_write(session)
         return await job(session)

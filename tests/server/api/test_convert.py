@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from parc.v1 import agent_service_pb2 as pb
 from server.api import convert
-from server.services.records import InventoryReceipt
+from server.services.records import InventoryReceipt, PackageLicence, SoftwarePackage
 from tests.server.api.conftest import health_report
 from tests.server.api.test_inventory_api import full_report, health_with_signals, sha
 
@@ -60,6 +60,38 @@ def test_every_identity_field_and_enum_is_converted() -> None:
     assert snapshot.software[1].install_time is None
     assert snapshot.licences is not None
     assert snapshot.licences.activations[0].state == "licensed"
+
+
+def test_each_package_and_licence_field_lands_in_its_own_field() -> None:
+    # Packages and licences are built positionally: every field a different value.
+    report = pb.InventoryReport(report_id="r")
+    report.collect_time.FromDatetime(datetime(2026, 1, 1, tzinfo=UTC))
+    package = report.software.packages.add(
+        name="n",
+        version="v",
+        publisher="p",
+        source=pb.SOFTWARE_SOURCE_SNAP,
+        architecture="a",
+        identifier="i",
+    )
+    package.install_time.FromDatetime(datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC))
+    report.licences.packages.add(package="pk", source="so", spdx="sp", declared="de")
+    snapshot = convert.inventory_snapshot(report)
+    assert snapshot.software == (
+        SoftwarePackage(
+            name="n",
+            version="v",
+            publisher="p",
+            source="snap",
+            architecture="a",
+            install_time=datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC),
+            identifier="i",
+        ),
+    )
+    assert snapshot.licences is not None
+    assert snapshot.licences.packages == (
+        PackageLicence(package="pk", source="so", spdx="sp", declared="de"),
+    )
 
 
 def test_unset_optional_health_signals_are_unknown() -> None:

@@ -41,6 +41,16 @@ def test_random_timestamps_convert_as_protobuf_does() -> None:
         assert to_datetime(stamp) == stamp.ToDatetime(tzinfo=UTC)
 
 
+def test_random_whole_second_timestamps_convert_as_protobuf_does() -> None:
+    # Whole seconds (most install times) take another path than the rest.
+    rng = random.Random(7)
+    for _ in range(2000):
+        stamp = Timestamp(seconds=rng.randint(FIRST, LAST), nanos=rng.randrange(1000))
+        converted = to_datetime(stamp)
+        assert converted == stamp.ToDatetime(tzinfo=UTC)
+        assert converted.tzinfo is UTC
+
+
 @pytest.mark.parametrize(
     ("seconds", "nanos"),
     [(FIRST - 1, 0), (LAST + 1, 0), (0, -1), (0, 1_000_000_000)],

@@ -12,7 +12,7 @@ import dataclasses
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from server.services import inventory
 from server.services.errors import InvalidArgument
@@ -22,6 +22,7 @@ from server.services.validation import MAX_TEXT, validate_licences, validate_sof
 from server.store.database import begin_write
 from server.store.models import (
     DeclaredLicenceRow,
+    DeviceInventoryRow,
     DevicePackageLicenceRow,
     DeviceSoftwareRow,
     SoftwareTitleRow,
@@ -153,3 +154,50 @@ def test_bad_package_licences_are_refused_with_the_field_named(
     validate_licences("report r", LicenceFacts(packages=(good, dataclasses.replace(good))))
     with pytest.raises(InvalidArgument, match=message):
         validate_licences("report r", LicenceFacts(packages=(good, bad)))
+
+
+async def test_a_large_inventory_goes_in_few_statements_and_every_link_is_stored(
+    collector: Collector,
+) -> None:
+    _, identity = await collector.enroll()
+    count = 2 * inventory.SQLITE_MAX_ROWS_PER_INSERT + 100
+    installed = datetime(2025, 5, 6, 7, 8, 9, tzinfo=UTC)
+    packages = [package(f"pkg-{index:04d}", install_time=installed) for index in range(count)]
+    engine = collector.sessions.kw["bind"].sync_engine
+    inserts: list[str] = []
+
+    def record(
+        _conn: object, _cursor: object, statement: str, *_args: object, **_kw: object
+    ) -> None:
+        if statement.startswith("INSERT INTO device_software"):
+            inserts.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await collector.reports.store_inventory(
+            identity, [full_inventory("big", collector.clock.now, packages)]
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    async with collector.sessions() as session:
+        stored = (
+            await session.execute(
+                select(SoftwareTitleRow.name, DeviceSoftwareRow.install_time).join(
+                    SoftwareTitleRow, SoftwareTitleRow.id == DeviceSoftwareRow.title_id
+                )
+            )
+        ).all()
+    assert sorted(stored) == [(p.name, installed) for p in packages]
+    if engine.dialect.name == "sqlite":
+        # 1,000 rows a statement (SQLite 3.32+ takes 32,766 parameters), not 128.
+        assert len(inserts) == 3
+    else:
+        assert len(inserts) == 1  # one executemany
+
+
+def test_hardware_values_name_every_column_of_the_hardware_row() -> None:
+    # The hardware upsert updates every column from the values given: one left out would be
+    # overwritten with its default on each inventory.
+    snapshot = full_inventory("r", datetime(2026, 1, 1, tzinfo=UTC), [])
+    columns = {column.name for column in DeviceInventoryRow.__table__.columns}
+    assert set(inventory.hardware_values("d", snapshot, snapshot.collect_time)) == columns

@@ -106,11 +106,11 @@ async def test_stop_writes_what_is_queued_then_refuses_new_jobs(
     with pytest.raises(WriterStopped):
         await writer.submit(insert("late", 0))
     with pytest.raises(WriterStopped):
-        await writer.alone(insert("late", 0))
+        await writer.submit_large(insert("late", 0))
     assert len(await stored(sessions)) == 10
 
 
-async def test_alone_runs_in_its_own_transaction_and_stop_waits_for_it(
+async def test_a_started_large_job_commits_though_its_caller_left_and_stop_waits_for_it(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     started, release = asyncio.Event(), asyncio.Event()
@@ -122,15 +122,55 @@ async def test_alone_runs_in_its_own_transaction_and_stop_waits_for_it(
 
     writer = BatchWriter(sessions)
     writer.start()
-    caller = asyncio.create_task(writer.alone(big))
+    caller = asyncio.create_task(writer.submit_large(big))
     await started.wait()
     caller.cancel()  # begun: it still commits
-    dropped = asyncio.create_task(writer.alone(insert("dropped", 2)))
-    await asyncio.sleep(0.05)  # waits for the write lock held by "big"
+    dropped = asyncio.create_task(writer.submit_large(insert("dropped", 2)))
+    await asyncio.sleep(0.05)  # queued behind "big"'s batch
     dropped.cancel()
     release.set()
     await writer.stop()
     assert await stored(sessions) == {"big": 1}
+    assert writer.dropped == 1
+
+
+async def test_large_jobs_share_transactions_beside_the_small_ones(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    writer = BatchWriter(sessions, max_batch=50, max_large_batch=4)
+    writer.start()
+    large = [writer.submit_large(insert(f"L{i}", i)) for i in range(12)]
+    small = [writer.submit(insert(f"s{i}", i)) for i in range(12)]
+    results = await asyncio.gather(*large, *small)
+    await writer.stop()
+    assert results == [f"L{i}" for i in range(12)] + [f"s{i}" for i in range(12)]
+    assert await stored(sessions) == {
+        **{f"L{i}": i for i in range(12)},
+        **{f"s{i}": i for i in range(12)},
+    }
+    # At most 4 large jobs a transaction (so at least 3 batches of them), far fewer than one
+    # transaction each; the 12 small ones fit one batch.
+    assert writer.jobs == 24
+    assert 4 <= writer.batches <= 8
+
+
+async def test_a_failing_large_job_fails_alone_and_its_batch_is_stored_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async def refuse(session: AsyncSession) -> None:
+        await session.execute(text("INSERT INTO t (k, v) VALUES ('bad', 0)"))
+        raise NotFound("no such thing")
+
+    writer = BatchWriter(sessions, max_large_batch=8)
+    writer.start()
+    jobs = [insert("a", 1), refuse, insert("b", 2)]
+    results = await asyncio.gather(
+        *(writer.submit_large(job) for job in jobs), return_exceptions=True
+    )
+    await writer.stop()
+    assert results[0] == "a" and results[2] == "b"
+    assert isinstance(results[1], NotFound)
+    assert await stored(sessions) == {"a": 1, "b": 2}
 
 
 async def test_without_a_writer_a_job_runs_in_a_transaction_of_its_own(
@@ -143,14 +183,23 @@ async def test_without_a_writer_a_job_runs_in_a_transaction_of_its_own(
 async def test_a_job_whose_caller_gave_up_before_it_started_is_dropped(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    writer = BatchWriter(sessions)  # not started yet: the jobs wait in the queue
-    writer._task = asyncio.get_running_loop().create_future()  # type: ignore[assignment]
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(session: AsyncSession) -> str:
+        started.set()
+        await release.wait()
+        return "held"
+
+    writer = BatchWriter(sessions, max_batch=1)
+    writer.start()
+    held = asyncio.create_task(writer.submit(hold))
+    await started.wait()  # the writer is busy: the next jobs wait in the queue
     gone = asyncio.create_task(writer.submit(insert("gone", 1)))
     kept = asyncio.create_task(writer.submit(insert("kept", 2)))
     await asyncio.sleep(0)
     gone.cancel()
-    writer._task = None
-    writer.start()
+    release.set()
+    assert await held == "held"
     assert await kept == "kept"
     await writer.stop()
     assert await stored(sessions) == {"kept": 2}
