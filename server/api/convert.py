@@ -105,12 +105,8 @@ def to_datetime(stamp: Timestamp) -> datetime:
     """
     seconds, nanos = stamp.seconds, stamp.nanos
     if _SECONDS_MIN <= seconds <= _SECONDS_MAX and 0 <= nanos <= 999_999_999:
-        if nanos < 1000:  # whole seconds (install times mostly are): the C path
-            try:
-                return datetime.fromtimestamp(seconds, UTC)
-            except (OverflowError, OSError, ValueError):
-                pass  # outside the platform's time_t: exact arithmetic below
-        return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
+        # timedelta(days, seconds, microseconds): positional is a third cheaper.
+        return _EPOCH + timedelta(0, seconds, nanos // 1000)
     return stamp.ToDatetime(tzinfo=UTC)
 
 

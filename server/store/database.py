@@ -41,6 +41,12 @@ POSTGRES_MAX_OVERFLOW = 20
 # A larger pool keeps them; SQLite connections are cheap.
 SQLITE_POOL_SIZE = 32
 SQLITE_MAX_OVERFLOW = 32
+# WAL pages written before SQLite copies them back into the database (its default is 1,000,
+# 4 MiB). A full inventory dirties hundreds of index pages; checkpointing every 4 MiB wrote
+# and synced the same pages again and again: with 10,000 pages (40 MiB) an inventory storm's
+# writes took a quarter less time. The WAL file is cut back to 64 MiB after a checkpoint.
+SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000
+SQLITE_JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 _WRITE_OPTION = "parc_write"
 _WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
@@ -157,6 +163,8 @@ def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool) -> None:
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT_PAGES}")
+                cursor.execute(f"PRAGMA journal_size_limit={SQLITE_JOURNAL_SIZE_LIMIT}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         finally:

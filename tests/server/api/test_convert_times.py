@@ -42,7 +42,6 @@ def test_random_timestamps_convert_as_protobuf_does() -> None:
 
 
 def test_random_whole_second_timestamps_convert_as_protobuf_does() -> None:
-    # Whole seconds (most install times) take another path than the rest.
     rng = random.Random(7)
     for _ in range(2000):
         stamp = Timestamp(seconds=rng.randint(FIRST, LAST), nanos=rng.randrange(1000))

@@ -20,6 +20,8 @@ from sqlalchemy.pool import NullPool
 
 from server.store.database import (
     SQLITE_BUSY_TIMEOUT_MS,
+    SQLITE_JOURNAL_SIZE_LIMIT,
+    SQLITE_WAL_AUTOCHECKPOINT_PAGES,
     alembic_config,
     begin_write,
     create_engine,
@@ -149,7 +151,7 @@ async def test_time_comparisons_happen_in_utc(
     assert names == ["late"]
 
 
-async def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
+async def test_sqlite_connections_use_wal_and_their_pragmas(tmp_path: Path) -> None:
     url = resolve_database_url(tmp_path, None)
     migrate(url)
     engine = create_engine(url)
@@ -158,11 +160,15 @@ async def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path
             journal = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
             foreign_keys = (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar()
             timeout = (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar()
+            checkpoint = (await connection.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar()
+            size_limit = (await connection.exec_driver_sql("PRAGMA journal_size_limit")).scalar()
     finally:
         await engine.dispose()
     assert journal == "wal"
     assert foreign_keys == 1
     assert timeout == SQLITE_BUSY_TIMEOUT_MS
+    assert checkpoint == SQLITE_WAL_AUTOCHECKPOINT_PAGES
+    assert size_limit == SQLITE_JOURNAL_SIZE_LIMIT
 
 
 async def test_a_burst_of_sqlite_writers_all_commit_even_with_a_tiny_busy_timeout(
