@@ -56,11 +56,13 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN_MESSAGE = "the collector is shutting down"
 
-# Python's cyclic garbage collector, for a process that holds thousands of streams' objects:
-# a young collection every 50,000 new container objects instead of every 700 lets most
-# per-message objects die before a collection sees them, so far fewer survive into the old
-# generation whose full collections walk every live object. The other two keep their
-# defaults (10, 10).
+# Python's cyclic garbage collector, in a process that holds thousands of streams' objects.
+# Its young generation is collected whenever container allocations outnumber deallocations
+# by the first threshold (700 by default): with thousands of calls in flight that happened
+# several times a second and promoted enough survivors that a 4-minute run at 3,000 agents
+# made 16-19 full collections, each walking every live object for 0.5-0.7 s: they set the
+# heartbeat p99. At 50,000, a 3,000-agent run made 9 young collections (during
+# the ramp-up) and no full one after startup. The other two thresholds keep their defaults.
 GC_THRESHOLDS = (50_000, 10, 10)
 
 
