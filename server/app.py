@@ -318,17 +318,22 @@ def tune_gc(thresholds: tuple[int, int, int] = GC_THRESHOLDS) -> None:
 
 async def run_until_signalled(settings: CollectorSettings) -> None:
     """Serve until SIGTERM or SIGINT, then stop with the configured grace."""
-    collector = await serve(settings)
-    # Here, not in serve(): it is for the collector's own process (tests serve in theirs).
-    tune_gc()
+    # Signals are caught from the start: a SIGTERM while starting (or while the GC is tuned
+    # below) stops the collector cleanly once it is up instead of killing it.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        await stop.wait()
-        log.info("stopping (grace %.0f s)", settings.shutdown_grace_s)
+        collector = await serve(settings)
+        try:
+            # Here, not in serve(): it is for the collector's own process (tests serve in
+            # theirs).
+            tune_gc()
+            await stop.wait()
+            log.info("stopping (grace %.0f s)", settings.shutdown_grace_s)
+        finally:
+            await collector.stop(settings.shutdown_grace_s)
     finally:
-        await collector.stop(settings.shutdown_grace_s)
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
