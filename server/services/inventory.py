@@ -41,6 +41,7 @@ from server.store.models import (
     DevicePackageLicenceRow,
     DeviceRow,
     DeviceSoftwareRow,
+    InventoryReportRow,
     InventorySectionRow,
     SoftwareTitleRow,
 )
@@ -152,15 +153,62 @@ async def lock_device(session: AsyncSession, device_id: str) -> None:
     )
 
 
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+_SECTIONS = _table(InventorySectionRow)
+_HELD_SECTIONS = select(
+    _SECTIONS.c.section, _SECTIONS.c.content_hash, _SECTIONS.c.collect_time
+).where(_SECTIONS.c.device_id == bindparam("device_id"))
+_REPORTS = _table(InventoryReportRow)
+_STORED_REPORT_IDS = select(_REPORTS.c.report_id).where(
+    _REPORTS.c.device_id == bindparam("device_id"),
+    _REPORTS.c.report_id.in_(bindparam("report_ids", expanding=True)),
+)
+
+
 async def held_sections(session: AsyncSession, device_id: str) -> dict[str, HeldSection]:
-    rows = await session.execute(
-        select(
-            InventorySectionRow.section,
-            InventorySectionRow.content_hash,
-            InventorySectionRow.collect_time,
-        ).where(InventorySectionRow.device_id == device_id)
-    )
+    connection = await session.connection()
+    rows = await connection.execute(_HELD_SECTIONS, {"device_id": device_id})
     return {section: HeldSection(digest, when) for section, digest, when in rows}
+
+
+async def stored_report_ids(
+    session: AsyncSession, device_id: str, report_ids: Sequence[str]
+) -> set[str]:
+    """Which of the device's ``report_ids`` (a batch's: a few) are stored already."""
+    connection = await session.connection()
+    result = await connection.execute(
+        _STORED_REPORT_IDS, {"device_id": device_id, "report_ids": list(report_ids)}
+    )
+    return set(result.scalars())
+
+
+async def record_reports(
+    session: AsyncSession, device_id: str, snapshots: Sequence[InventorySnapshot], now: datetime
+) -> None:
+    """Record the reports as received (each report id once)."""
+    if not snapshots:
+        return
+    await session.execute(
+        _statement(
+            session,
+            "record_reports",
+            lambda: upsert_insert(session, InventoryReportRow).on_conflict_do_nothing(
+                index_elements=[InventoryReportRow.device_id, InventoryReportRow.report_id]
+            ),
+        ),
+        [
+            {
+                "device_id": device_id,
+                "report_id": snapshot.report_id,
+                "collect_time": snapshot.collect_time,
+                "received_at": now,
+            }
+            for snapshot in snapshots
+        ],
+    )
 
 
 async def save_sections(
@@ -254,10 +302,6 @@ def hardware_values(device_id: str, snapshot: InventorySnapshot, now: datetime) 
 
 
 # --- software ---------------------------------------------------------------------------------
-
-
-def _table(model: type[Any]) -> Table:
-    return cast(Table, model.__table__)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TypeVar, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.services import inventory
@@ -31,7 +31,7 @@ from server.services.validation import validate_health, validate_inventory
 from server.services.validation import validate_report_id as validate_report_id
 from server.store.batch import BatchWriter, run_grouped, run_large, run_write
 from server.store.dialect import upsert_insert
-from server.store.models import HealthSampleRow, InventoryReportRow
+from server.store.models import HealthSampleRow
 
 log = logging.getLogger(__name__)
 
@@ -97,22 +97,7 @@ class ReportService:
             await inventory.lock_device(session, device_id)
             fresh = await _not_yet_stored(session, device_id, _first_of_each(snapshots))
             plan = inventory.plan_sections(await inventory.held_sections(session, device_id), fresh)
-            if fresh:
-                received = upsert_insert(session, InventoryReportRow).on_conflict_do_nothing(
-                    index_elements=[InventoryReportRow.device_id, InventoryReportRow.report_id]
-                )
-                await session.execute(
-                    received,
-                    [
-                        {
-                            "device_id": device_id,
-                            "report_id": snapshot.report_id,
-                            "collect_time": snapshot.collect_time,
-                            "received_at": now,
-                        }
-                        for snapshot in fresh
-                    ],
-                )
+            await inventory.record_reports(session, device_id, fresh, now)
             await _store_sections(session, device_id, plan, now)
             await touch_in(session, device_id, now)
             return plan
@@ -133,13 +118,8 @@ async def _not_yet_stored(
 ) -> list[InventorySnapshot]:
     if not snapshots:
         return []
-    ids = [snapshot.report_id for snapshot in snapshots]
-    stored = set(
-        await session.scalars(
-            select(InventoryReportRow.report_id).where(
-                InventoryReportRow.device_id == device_id, InventoryReportRow.report_id.in_(ids)
-            )
-        )
+    stored = await inventory.stored_report_ids(
+        session, device_id, [snapshot.report_id for snapshot in snapshots]
     )
     return [snapshot for snapshot in snapshots if snapshot.report_id not in stored]
 
