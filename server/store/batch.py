@@ -59,6 +59,9 @@ MAX_BATCH = 200
 # Large jobs (a full inventory: hundreds of rows) per transaction. A few share a commit and
 # the index pages they touch; more would hold the small batches back for longer.
 MAX_LARGE_BATCH = 8
+# Tasks writing batches of large jobs at once where the database takes concurrent writers
+# (PostgreSQL: each waits on its own round trips); SQLite has one writer, so one task.
+LARGE_WRITERS = 4
 
 
 class WriterStopped(RuntimeError):
@@ -76,14 +79,15 @@ class _Item:
 class _Lane:
     """A queue of jobs and the task that writes them, at most ``limit`` a transaction."""
 
-    def __init__(self, name: str, limit: int) -> None:
-        if limit < 1:
-            raise ValueError("a batch must hold at least 1 job")
+    def __init__(self, name: str, limit: int, writers: int = 1) -> None:
+        if limit < 1 or writers < 1:
+            raise ValueError("a lane needs at least 1 job a batch and 1 writer")
         self.name = name
         self.limit = limit
+        self.writers = writers
         self.queue: deque[_Item] = deque()
         self.wake = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
+        self.tasks: list[asyncio.Task[None]] = []
 
     def take(self) -> tuple[list[_Item], int]:
         """The next batch, skipping jobs whose caller gave up; and how many were skipped."""
@@ -101,10 +105,12 @@ class _Lane:
 class BatchWriter:
     """Runs submitted write jobs in batches, one transaction per batch.
 
-    Two lanes, each with its task: small jobs (``submit``, ``submit_grouped``), up to
-    ``max_batch`` a transaction, and large ones (``submit_large``), up to ``max_large_batch``.
-    On SQLite the two take turns at the single write lock, so a burst of inventories
-    delays a batch of health reports by one batch of inventories at most.
+    Two lanes: small jobs (``submit``, ``submit_grouped``), up to ``max_batch`` a
+    transaction, written by one task; and large ones (``submit_large``), up to
+    ``max_large_batch`` a transaction, written by ``large_writers`` tasks (by default one on
+    SQLite, ``LARGE_WRITERS`` elsewhere). On SQLite the lanes take turns at the single write
+    lock, so a burst of inventories delays a batch of health reports by one batch of
+    inventories at most.
     """
 
     def __init__(
@@ -112,15 +118,25 @@ class BatchWriter:
         sessions: async_sessionmaker[AsyncSession],
         max_batch: int = MAX_BATCH,
         max_large_batch: int = MAX_LARGE_BATCH,
+        large_writers: int | None = None,
     ) -> None:
         self._sessions = sessions
+        if large_writers is None:
+            bind = sessions.kw.get("bind")
+            sqlite = bind is not None and bind.dialect.name == "sqlite"
+            large_writers = 1 if sqlite else LARGE_WRITERS
         self._small = _Lane("parc-batch-writer", max_batch)
-        self._large = _Lane("parc-large-writer", max_large_batch)
+        self._large = _Lane("parc-large-writer", max_large_batch, large_writers)
         self._stopping = False
         self._started = False
         self.batches = 0
         self.jobs = 0
         self.dropped = 0  # jobs whose caller gave up before they started
+
+    @property
+    def large_writers(self) -> int:
+        """Tasks writing batches of large jobs."""
+        return self._large.writers
 
     @property
     def pending(self) -> int:
@@ -132,7 +148,10 @@ class BatchWriter:
             return
         self._started = True
         for lane in (self._small, self._large):
-            lane.task = asyncio.create_task(self._run(lane), name=lane.name)
+            lane.tasks = [
+                asyncio.create_task(self._run(lane), name=f"{lane.name}-{number}")
+                for number in range(lane.writers)
+            ]
 
     async def submit(self, job: Job[T]) -> T:
         """Run ``job`` in the next batch; return its result once that batch committed."""
@@ -160,7 +179,7 @@ class BatchWriter:
         return asyncio.get_running_loop().create_future()
 
     async def _enqueue(self, lane: _Lane, item: _Item, future: asyncio.Future[T]) -> T:
-        if lane.task is None or lane.task.done():
+        if not lane.tasks or all(task.done() for task in lane.tasks):
             raise WriterStopped("the collector is not accepting writes")
         lane.queue.append(item)
         lane.wake.set()
@@ -169,7 +188,7 @@ class BatchWriter:
     async def stop(self) -> None:
         """Refuse new jobs, write the queued ones, end the tasks."""
         self._stopping = True
-        tasks = [lane.task for lane in (self._small, self._large) if lane.task is not None]
+        tasks = [task for lane in (self._small, self._large) for task in lane.tasks]
         for lane in (self._small, self._large):
             lane.wake.set()
         try:

@@ -11,7 +11,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.services.errors import NotFound
-from server.store.batch import BatchWriter, Job, WriterStopped, run_grouped, run_write
+from server.store.batch import (
+    LARGE_WRITERS,
+    BatchWriter,
+    Job,
+    WriterStopped,
+    run_grouped,
+    run_write,
+)
 from server.store.database import create_engine, session_factory
 
 
@@ -268,3 +275,40 @@ async def test_without_a_writer_a_grouped_item_runs_alone(
     assert await run_grouped(None, sessions, many, "solo") == "SOLO"
     assert many.calls == [["solo"]]
     assert await stored(sessions) == {"solo": 4}
+
+
+async def test_large_batches_are_written_at_once_where_the_database_takes_several_writers(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)"))
+    sessions = session_factory(engine)
+    writer = BatchWriter(sessions, max_large_batch=1)
+    try:
+        if engine.dialect.name == "sqlite":
+            assert writer.large_writers == 1  # one writer at a time: one task
+            return
+        assert writer.large_writers == LARGE_WRITERS
+        writer.start()
+        began: list[str] = []
+        all_began = asyncio.Event()
+
+        def waiting(key: str) -> Job[str]:
+            async def job(session: AsyncSession) -> str:
+                began.append(key)
+                if len(began) == 3:
+                    all_began.set()
+                # Written one batch after another, the first would wait here for ever.
+                await asyncio.wait_for(all_began.wait(), 10)
+                await session.execute(text("INSERT INTO t (k, v) VALUES (:k, 1)"), {"k": key})
+                return key
+
+            return job
+
+        keys = ["a", "b", "c"]
+        assert await asyncio.gather(*(writer.submit_large(waiting(k)) for k in keys)) == keys
+        assert await stored(sessions) == {"a": 1, "b": 1, "c": 1}
+    finally:
+        await writer.stop()
+        await engine.dispose()
