@@ -27,10 +27,11 @@ cancelled later leaves it to commit. A backlog of jobs nobody waits for any more
 deadline passed) is therefore skipped instead of written, so an overload does not feed itself.
 ``stop`` refuses new jobs, finishes the queued ones and ends the task.
 
-Large jobs (a full inventory) have a lane of their own (``submit_large``): a task that writes
-a few of them per transaction. They share a commit, and on SQLite the index pages they all
-touch are written once per batch instead of once per inventory; the small batches take turns
-with them at the write lock instead of waiting behind a whole storm.
+Large jobs (a full inventory) have a lane of their own (``submit_large``). On SQLite one task
+writes a few of them per transaction: they share a commit, the index pages they all touch
+are written once per batch instead of once per inventory, and the small batches take turns
+with them at the write lock instead of waiting behind a whole storm. On PostgreSQL a few
+tasks write one each at once (see ``LARGE_WRITERS``).
 """
 
 from __future__ import annotations
@@ -56,11 +57,14 @@ Job = Callable[[AsyncSession], Awaitable[T]]
 GroupedJob = Callable[[AsyncSession, list[Item]], Awaitable[list[T]]]
 
 MAX_BATCH = 200
-# Large jobs (a full inventory: hundreds of rows) per transaction. A few share a commit and
-# the index pages they touch; more would hold the small batches back for longer.
+# Large jobs (a full inventory: hundreds of rows) on SQLite: up to 8 a transaction, one
+# batch at a time (it has one writer). A few share a commit and the index pages they touch;
+# more would hold the small batches back for longer.
 MAX_LARGE_BATCH = 8
-# Tasks writing batches of large jobs at once where the database takes concurrent writers
-# (PostgreSQL: each waits on its own round trips); SQLite has one writer, so one task.
+# Elsewhere (PostgreSQL): each large job in a transaction of its own, 4 at once, each waiting
+# on its own round trips. Not batched there: a job takes its row locks in key order (new
+# titles, licences), which keeps concurrent writers from deadlocking; two jobs in one
+# transaction would not be in one order any more.
 LARGE_WRITERS = 4
 
 
@@ -107,23 +111,25 @@ class BatchWriter:
 
     Two lanes: small jobs (``submit``, ``submit_grouped``), up to ``max_batch`` a
     transaction, written by one task; and large ones (``submit_large``), up to
-    ``max_large_batch`` a transaction, written by ``large_writers`` tasks (by default one on
-    SQLite, ``LARGE_WRITERS`` elsewhere). On SQLite the lanes take turns at the single write
-    lock, so a burst of inventories delays a batch of health reports by one batch of
-    inventories at most.
+    ``max_large_batch`` a transaction, written by ``large_writers`` tasks (by default
+    ``MAX_LARGE_BATCH`` by one task on SQLite, one each by ``LARGE_WRITERS`` elsewhere).
+    On SQLite the lanes take turns at the single write lock, so a burst of inventories
+    delays a batch of health reports by one batch of inventories at most.
     """
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         max_batch: int = MAX_BATCH,
-        max_large_batch: int = MAX_LARGE_BATCH,
+        max_large_batch: int | None = None,
         large_writers: int | None = None,
     ) -> None:
         self._sessions = sessions
+        bind = sessions.kw.get("bind")
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        if max_large_batch is None:
+            max_large_batch = MAX_LARGE_BATCH if sqlite else 1
         if large_writers is None:
-            bind = sessions.kw.get("bind")
-            sqlite = bind is not None and bind.dialect.name == "sqlite"
             large_writers = 1 if sqlite else LARGE_WRITERS
         self._small = _Lane("parc-batch-writer", max_batch)
         self._large = _Lane("parc-large-writer", max_large_batch, large_writers)
@@ -137,6 +143,11 @@ class BatchWriter:
     def large_writers(self) -> int:
         """Tasks writing batches of large jobs."""
         return self._large.writers
+
+    @property
+    def large_batch(self) -> int:
+        """Large jobs a transaction, at most."""
+        return self._large.limit
 
     @property
     def pending(self) -> int:

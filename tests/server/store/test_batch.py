@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.services.errors import NotFound
 from server.store.batch import (
     LARGE_WRITERS,
+    MAX_LARGE_BATCH,
     BatchWriter,
     Job,
     WriterStopped,
@@ -284,12 +285,14 @@ async def test_large_batches_are_written_at_once_where_the_database_takes_severa
     async with engine.begin() as connection:
         await connection.execute(text("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)"))
     sessions = session_factory(engine)
-    writer = BatchWriter(sessions, max_large_batch=1)
+    writer = BatchWriter(sessions)
     try:
         if engine.dialect.name == "sqlite":
-            assert writer.large_writers == 1  # one writer at a time: one task
+            # One writer at a time: one task, a few inventories a transaction.
+            assert (writer.large_writers, writer.large_batch) == (1, MAX_LARGE_BATCH)
             return
-        assert writer.large_writers == LARGE_WRITERS
+        # Several at once, each alone in its transaction (its locks taken in key order).
+        assert (writer.large_writers, writer.large_batch) == (LARGE_WRITERS, 1)
         writer.start()
         began: list[str] = []
         all_began = asyncio.Event()
