@@ -16,7 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from agent.address import parse_address
-from agent.backoff import Backoff
+from agent.backoff import RECONNECT_BASE_S, RECONNECT_CAP_S, Backoff
 from agent.channel import ChannelFactory, ChannelHolder, mtls_channel
 from agent.collectors.base import GuardedCollector
 from agent.collectors.inventory import CpuModel
@@ -50,8 +50,10 @@ def jitter_for(interval: float) -> float:
 class Tuning:
     """Timings a test may shorten; the defaults are the production ones."""
 
-    backoff_base: float = 1.0
-    backoff_cap: float = 300.0
+    # The stream's reconnect backoff: the constants the fleet benchmarks measure (see
+    # agent/backoff.py for why 5 s and 60 s).
+    backoff_base: float = RECONNECT_BASE_S
+    backoff_cap: float = RECONNECT_CAP_S
     stable_after: float = 60.0
     flush_interval: float = FLUSH_INTERVAL_S
 

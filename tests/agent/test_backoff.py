@@ -68,3 +68,11 @@ def test_the_reconnect_defaults_start_from_a_wider_window() -> None:
     assert (backoff.base, backoff.cap) == (RECONNECT_BASE_S, RECONNECT_CAP_S)
     lowest = Backoff(uniform=lambda low, high: low)
     assert lowest.next_delay() == 0.0  # full jitter: some agents retry at once
+
+
+def test_the_agent_reconnects_with_the_backoff_the_benchmarks_measure() -> None:
+    # agent/app.py's production tuning, not only Backoff's defaults: the fleet benchmarks
+    # (bench/loadgen.py) use these constants.
+    from agent.app import Tuning
+
+    assert (Tuning().backoff_base, Tuning().backoff_cap) == (RECONNECT_BASE_S, RECONNECT_CAP_S)
