@@ -34,7 +34,7 @@ from agent.sections import SectionMemory
 from agent.spool import Spool
 from agent.state import StatePaths
 from agent.status import StatusRecorder
-from agent.stream import ConnectStream
+from agent.stream import REFUSED_RETRY_S, ConnectStream
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class Tuning:
     # agent/backoff.py for why 5 s and 60 s).
     backoff_base: float = RECONNECT_BASE_S
     backoff_cap: float = RECONNECT_CAP_S
+    refused_retry: float = REFUSED_RETRY_S
     stable_after: float = 60.0
     flush_interval: float = FLUSH_INTERVAL_S
 
@@ -204,6 +205,7 @@ def build_agent(
         status=status,
         on_connected=sender.request_flush,
         stable_after=tuning.stable_after,
+        refused_retry=tuning.refused_retry,
     )
     renewer = CertificateRenewer(paths, channels, factory_for)
     agent = Agent(

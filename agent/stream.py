@@ -3,7 +3,7 @@
 Heartbeats and command acknowledgements go up; heartbeat acks and commands come down.
 When the stream breaks it is reopened after a full-jitter backoff; the backoff resets once
 a connection has stayed up for ``stable_after`` seconds. A device the collector refuses
-(UNAUTHENTICATED, e.g. revoked) is retried only at the backoff's cap.
+(UNAUTHENTICATED, e.g. revoked) is retried only every ``refused_retry`` seconds (5 minutes).
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ from parc.v1 import agent_service_pb2_grpc as pb_grpc
 log = logging.getLogger(__name__)
 
 REFUSED = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
+# A refused device (revoked or unknown) asks again this rarely: only an administrator's
+# action changes the answer, so the reconnect backoff's cap (60 s) would be needless traffic.
+REFUSED_RETRY_S = 300.0
 
 Call = grpc.aio.StreamStreamCall[pb.ConnectRequest, pb.ConnectResponse]
 
@@ -44,9 +47,11 @@ class ConnectStream:
         status: StatusRecorder | None = None,
         on_connected: Callable[[], None] = lambda: None,
         stable_after: float = 60.0,
+        refused_retry: float = REFUSED_RETRY_S,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._channels = channels
+        self._refused_retry = refused_retry
         self._commands = commands
         self._backoff = backoff or Backoff()
         self._status = status
@@ -126,7 +131,7 @@ class ConnectStream:
             code = exc.code()
             message = f"stream: {code.name}: {exc.details()}"
             if code in REFUSED:
-                delay = self._backoff.cap
+                delay = self._refused_retry
                 log.error(
                     "the collector refuses this device (%s: %s): revoked or unknown? "
                     "retrying in %.0f s",

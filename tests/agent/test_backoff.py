@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import random
+from typing import cast
 
+import grpc
 import pytest
 
 from agent.backoff import RECONNECT_BASE_S, RECONNECT_CAP_S, Backoff
+from agent.channel import ChannelHolder
+from agent.commands import CommandHandler
 
 
 def test_ceilings_double_until_the_cap() -> None:
@@ -76,3 +80,31 @@ def test_the_agent_reconnects_with_the_backoff_the_benchmarks_measure() -> None:
     from agent.app import Tuning
 
     assert (Tuning().backoff_base, Tuning().backoff_cap) == (RECONNECT_BASE_S, RECONNECT_CAP_S)
+
+
+class NoChannels:
+    """Enough of a ChannelHolder for a stream that never connects."""
+
+    def on_rebuild(self, callback: object) -> None:
+        pass
+
+
+def refusal(code: grpc.StatusCode) -> grpc.aio.AioRpcError:
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), "refused")
+
+
+def test_a_refused_device_asks_again_after_five_minutes_not_at_the_backoff_cap() -> None:
+    from agent.app import Tuning
+    from agent.stream import REFUSED_RETRY_S, ConnectStream
+
+    assert Tuning().refused_retry == REFUSED_RETRY_S == 300.0
+    stream = ConnectStream(
+        cast(ChannelHolder, NoChannels()),
+        cast(CommandHandler, object()),
+        backoff=Backoff(base=1.0, cap=2.0, uniform=lambda low, high: high),
+        refused_retry=123.0,
+    )
+    assert stream._broken(refusal(grpc.StatusCode.UNAUTHENTICATED), 0.0) == 123.0
+    assert stream._broken(refusal(grpc.StatusCode.PERMISSION_DENIED), 0.0) == 123.0
+    # Anything else backs off as usual.
+    assert stream._broken(refusal(grpc.StatusCode.UNAVAILABLE), 0.0) == 1.0
