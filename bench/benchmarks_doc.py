@@ -44,8 +44,11 @@ CHANGES = """## What was changed in the collector for these goals
   transaction, so each report is still stored once. Only that task touches the database, so a
   cancelled RPC (agent gone, deadline passed) never leaves a transaction half done; a job whose
   caller gave up before it started is dropped (the agent was not answered and sends it again),
-  so a backlog of abandoned reports does not feed an overload. Inventories run in a
-  transaction of their own beside the batches.
+  so a backlog of abandoned reports does not feed an overload. Inventories have a lane of
+  their own beside the batches: on SQLite one task writes up to 8 of them a transaction,
+  taking turns with the small batches at the write lock; on PostgreSQL 4 tasks write one each
+  at once (a transaction of several would not take new titles' locks in one key order, and
+  concurrent ones deadlocked).
 - **Health reports set-based** (`server/services/reports.py`, `device_state.py`): the
   writer's grouped jobs hand a whole batch of reports to one call, which stores every sample
   with one INSERT … ON CONFLICT DO NOTHING RETURNING, reads the devices once, reads only the
@@ -61,7 +64,27 @@ CHANGES = """## What was changed in the collector for these goals
   from a rolled-back transaction); statements are built once; install times are converted
   without protobuf's pure-Python ToDatetime; on SQLite, links go in as multi-row INSERTs; the
   redundant `device_software(title_id)` index is dropped (migration 0006). CPU per full
-  inventory of 700 packages fell from about 81-92 ms to about 60 ms.
+  inventory of 700 packages fell from about 81-92 ms to about 60 ms. Later: a whole
+  inventory's links in one SQLite INSERT (up to 1,000 rows, under its 32,766-parameter
+  limit, instead of 128), the three section marks in one prebuilt upsert, prebuilt Core
+  statements for the reads, timestamps bound to SQLite text in one step (a quarter of the
+  store time was SQLAlchemy's two-step datetime binding), packages converted positionally,
+  and SQLite's WAL checkpointed every 10,000 pages instead of 1,000 (the same index pages
+  were written and synced again every 4 MiB).
+- **Per-call authentication** (`server/api/auth.py`, `server/services/devices.py`): a client
+  certificate is parsed once (LRU keyed by its SHA-256) and its device's facts read with one
+  Core select and remembered (bounded LRU): a revocation in this process is refused at once,
+  one by another process (the CLI) within the watcher's tick or a 2 s revocation check, and
+  expiry is checked on every call. It was a full ORM select of certificate and device on
+  every RPC.
+- **Garbage collector** (`server/app.py`): once serving, startup garbage is collected, what is
+  alive is frozen out of the collector's sight (`gc.freeze`) and young collections run every
+  50,000 net allocations instead of 700. At 3,000 agents the collector had run 16-19 full
+  collections of 0.5-0.7 s each, which set the heartbeat p99.
+- **Reconnect backoff** (`agent/backoff.py`): full jitter from a 5 s window capped at 60 s
+  (was 1 s and 300 s), in the agent and the load generator alike: from 1 s an agent used up
+  several attempts before a restarted collector listened, then the whole fleet retried at
+  once while it was busy with TLS handshakes.
 - **Memory**: one wrapped gRPC handler per method instead of per call, no client certificate
   kept per stream, TLS frames of at most 4 KiB, glibc's mmap threshold fixed and free heap
   returned to the OS every 30 s (`server/heap.py`: after an upload, RSS per stream was
