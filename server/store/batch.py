@@ -81,7 +81,7 @@ class _Item:
 
 
 class _Lane:
-    """A queue of jobs and the task that writes them, at most ``limit`` a transaction."""
+    """A queue of jobs and the tasks that write them, at most ``limit`` a transaction."""
 
     def __init__(self, name: str, limit: int, writers: int = 1) -> None:
         if limit < 1 or writers < 1:
