@@ -134,7 +134,6 @@ class BatchWriter:
         self._small = _Lane("parc-batch-writer", max_batch)
         self._large = _Lane("parc-large-writer", max_large_batch, large_writers)
         self._stopping = False
-        self._started = False
         self.batches = 0
         self.jobs = 0
         self.dropped = 0  # jobs whose caller gave up before they started
@@ -155,9 +154,8 @@ class BatchWriter:
         return len(self._small.queue) + len(self._large.queue)
 
     def start(self) -> None:
-        if self._started:
+        if self._small.tasks:
             return
-        self._started = True
         for lane in (self._small, self._large):
             lane.tasks = [
                 asyncio.create_task(self._run(lane), name=f"{lane.name}-{number}")
@@ -185,7 +183,8 @@ class BatchWriter:
         return await self._enqueue(self._large, _Item(job, future), future)
 
     def _future(self) -> asyncio.Future[Any]:
-        if self._stopping or not self._started:
+        # Not started (no tasks) is refused by ``_enqueue``.
+        if self._stopping:
             raise WriterStopped("the collector is not accepting writes")
         return asyncio.get_running_loop().create_future()
 
